@@ -1,0 +1,105 @@
+// One way to get a database, embedded or real: PGlite under DATA_DIR when no DATABASE_URL
+// is given (nothing to install for a first run), a PostgreSQL server otherwise. Both speak
+// the same SQL and take the same migrations.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.js';
+import { applyMigrations } from './migrations.js';
+
+export type { PrismaClient } from '../generated/prisma/client.js';
+
+export interface Database {
+  prisma: PrismaClient;
+  kind: 'pglite' | 'postgres';
+  /** Where the data is, without credentials, for logs and the start-up banner. */
+  location: string;
+  factory: SqlMigrationAwareDriverAdapterFactory;
+  /** Applies pending migrations once, even with several instances starting together. */
+  migrate(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined;
+  /** PGlite data folder; undefined with no databaseUrl means in memory (tests). */
+  dataDir?: string | undefined;
+  /** A PGlite instance to use as is (tests load a migrated snapshot into it). */
+  pglite?: PGlite;
+  poolSize?: number;
+}
+
+// Arbitrary but fixed: every Relais instance contends for the same advisory lock.
+const MIGRATION_LOCK_KEY = 0x52_45_4c_41_49_53n; // "RELAIS"
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgresql://(unparsable url)';
+  }
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  let pglite = options.pglite;
+  let location = 'memory';
+  if (!pglite) {
+    if (options.dataDir) {
+      location = join(options.dataDir, 'pglite');
+      mkdirSync(location, { recursive: true });
+    }
+    pglite = options.dataDir ? new PGlite(location) : new PGlite();
+  }
+  await pglite.waitReady;
+  const db = pglite;
+  const factory = new PrismaPGlite(db);
+  const prisma = new PrismaClient({ adapter: factory });
+  return {
+    prisma,
+    kind: 'pglite',
+    location: `PGlite (${location})`,
+    factory,
+    // One process owns a PGlite folder, so there is nobody to coordinate with.
+    migrate: () => applyMigrations(factory),
+    async close() {
+      await prisma.$disconnect();
+      if (!options.pglite) await db.close();
+    },
+  };
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const factory = new PrismaPg({ connectionString: url, max: poolSize });
+  const prisma = new PrismaClient({ adapter: factory });
+  return {
+    prisma,
+    kind: 'postgres',
+    location: `PostgreSQL (${redactUrl(url)})`,
+    factory,
+    async migrate() {
+      // A session-level advisory lock on a connection of its own: a second instance
+      // waits here, then finds every migration applied and does nothing.
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+        return await applyMigrations(factory);
+      } finally {
+        await client
+          .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()])
+          .catch(() => {});
+        await client.end();
+      }
+    },
+    async close() {
+      await prisma.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, usingPostgres } from '../../support/db.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+
+interface Child {
+  url: Promise<string>;
+  output: () => string;
+  stop: () => Promise<number | null>;
+}
+
+/** Runs `src/main.ts` as `npm start` does, and resolves its URL once it listens. */
+function startProcess(env: Record<string, string>): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Relais is listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+  });
+  return {
+    url,
+    output: () => output,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.on('exit', (code) => resolve(code));
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm start on the embedded database', () => {
+  it('comes up ready, stops on SIGTERM, and keeps its data across restarts', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'relais-start-'));
+    dirs.push(dataDir);
+    const first = startProcess({ DATA_DIR: dataDir });
+    const url = await first.url;
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, database: 'ok', pendingMigrations: [] });
+    expect(first.output()).toContain('"msg":"migrations applied"');
+    // The first start loads the demo and shows a working API token, once, outside the logs.
+    const token = /API token of the Deux-Sèvres demo \(shown once\): (rls_\S+)/.exec(
+      first.output(),
+    )?.[1];
+    expect(token).toBeDefined();
+    expect(
+      first
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .join('\n'),
+    ).not.toContain(token);
+    const list = await fetch(`${url}/api/consultations`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(list.status).toBe(200);
+    expect(await first.stop()).toBe(0);
+    expect(first.output()).toContain('"msg":"stopped"');
+
+    const second = startProcess({ DATA_DIR: dataDir });
+    const again = await second.url;
+    expect((await fetch(`${again}/readyz`)).status).toBe(200);
+    // The same folder: nothing left to migrate the second time.
+    expect(second.output()).toContain('"msg":"database up to date"');
+    expect(second.output()).not.toContain('API token');
+    expect(await second.stop()).toBe(0);
+  });
+
+  it('refuses a bad configuration with every problem named', async () => {
+    const child = startProcess({ PORT: 'x', LOG_LEVEL: 'loud' });
+    await expect(child.url).rejects.toThrow(/exited with 1/);
+    expect(child.output()).toContain('PORT: expected a port number');
+    expect(child.output()).toContain('LOG_LEVEL: expected one of');
+  });
+});
+
+// Locking between instances needs a real server: PGlite serves one process only.
+describe.skipIf(!usingPostgres)('two instances on one PostgreSQL', () => {
+  it('both come up and the migrations run once', async () => {
+    const db = await createTestDatabase({ migrated: false });
+    try {
+      const url = db.url as string;
+      const a = startProcess({ DATABASE_URL: url });
+      const b = startProcess({ DATABASE_URL: url });
+      const [urlA, urlB] = await Promise.all([a.url, b.url]);
+      expect((await fetch(`${urlA}/readyz`)).status).toBe(200);
+      expect((await fetch(`${urlB}/readyz`)).status).toBe(200);
+      const applied = [a.output(), b.output()].filter((o) =>
+        o.includes('"msg":"migrations applied"'),
+      );
+      expect(applied).toHaveLength(1);
+      const rows = await db.prisma.$queryRawUnsafe<{ migration_name: string; n: bigint }[]>(
+        'SELECT migration_name, count(*) AS n FROM _prisma_migrations GROUP BY migration_name',
+      );
+      expect(rows.length).toBeGreaterThan(0);
+      for (const row of rows) expect(Number(row.n)).toBe(1);
+      expect(await a.stop()).toBe(0);
+      expect(await b.stop()).toBe(0);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
