@@ -1,0 +1,101 @@
+// The outbox: every outbound message is a row before it is a network call. Writing it in
+// the same transaction as the change that causes it means a crash loses nothing and a
+// retry of the whole operation sends nothing twice (the idempotency key is unique).
+import type { OutboundButton } from '../channels/channel.js';
+import type { Db } from '../db/types.js';
+import { prepareSms } from '../domain/sms/index.js';
+import type { ChannelKind, MessagePurpose } from '../generated/prisma/client.js';
+
+export interface EnqueueRequest {
+  organisationId: string;
+  personId?: string | null;
+  identityId: string;
+  channel: ChannelKind;
+  text: string;
+  buttons?: OutboundButton[];
+  purpose: MessagePurpose;
+  urgent?: boolean;
+  /** The same key twice is one message. */
+  idempotencyKey: string;
+  notBefore?: Date;
+  /** Past this time the message is useless (a reminder after its appointment). */
+  notAfter?: Date;
+  contextType?: string;
+  contextId?: string;
+  /** Sent even to an address that opted out: only the one confirmation of a STOP. */
+  evenIfOptedOut?: boolean;
+  /**
+   * The inbound message this one answers. Defaults from the conversation layer's keys:
+   * "reply:<inbound id>:<n>" is an answer to that message (not its ":notify:" side
+   * effects, which go to other people).
+   */
+  inReplyTo?: string;
+}
+
+const REPLY_KEY = /^reply:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):\d+$/i;
+
+/** The inbound message a conversation-layer key answers, if it is a direct answer. */
+export function replyOf(idempotencyKey: string): string | undefined {
+  return REPLY_KEY.exec(idempotencyKey)?.[1];
+}
+
+export interface OutboxPayload {
+  buttons?: OutboundButton[];
+  evenIfOptedOut?: boolean;
+}
+
+/** Queues a message; returns its id and whether this call created it. */
+export async function enqueue(
+  db: Db,
+  req: EnqueueRequest,
+  now: Date,
+): Promise<{ id: string; created: boolean }> {
+  let body = req.text;
+  let parts = 1;
+  let encoding: string | undefined;
+  if (req.channel === 'sms') {
+    const org = await db.organisation.findUniqueOrThrow({
+      where: { id: req.organisationId },
+      select: { smsAccents: true },
+    });
+    const prepared = prepareSms(req.text, org.smsAccents);
+    body = prepared.text;
+    parts = prepared.segments.parts;
+    encoding = prepared.segments.encoding;
+  }
+  const payload: OutboxPayload = {};
+  if (req.buttons?.length) payload.buttons = req.buttons;
+  if (req.evenIfOptedOut) payload.evenIfOptedOut = true;
+  // ON CONFLICT DO NOTHING: a duplicate must not abort the surrounding transaction.
+  const { count } = await db.message.createMany({
+    data: [
+      {
+        organisationId: req.organisationId,
+        personId: req.personId ?? null,
+        identityId: req.identityId,
+        direction: 'outbound',
+        channel: req.channel,
+        purpose: req.purpose,
+        status: 'queued',
+        body,
+        payload: Object.keys(payload).length ? (payload as object) : undefined,
+        idempotencyKey: req.idempotencyKey,
+        parts,
+        encoding: encoding ?? null,
+        urgent: req.urgent ?? false,
+        inReplyTo: req.inReplyTo ?? replyOf(req.idempotencyKey) ?? null,
+        notBefore: req.notBefore ?? now,
+        notAfter: req.notAfter ?? null,
+        contextType: req.contextType ?? null,
+        contextId: req.contextId ?? null,
+        createdAt: now,
+      },
+    ],
+    skipDuplicates: true,
+  });
+  const row = await db.message.findUniqueOrThrow({
+    where: { idempotencyKey: req.idempotencyKey },
+    select: { id: true },
+  });
+  return { id: row.id, created: count === 1 };
+}
