@@ -1,0 +1,338 @@
+// The rest of the appointments API: JSON imports, a recurring series with an individual
+// rendez-vous, a same-day move (urgent), a cancellation that offers other sessions, an
+// appointment answer while a questionnaire runs, settings, errors.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Relais } from '../../../src/app.js';
+import { createApiToken } from '../../../src/http/auth.js';
+import { testClock } from '../../support/clock.js';
+import { createTestDatabase, type TestDatabase, usingPostgres } from '../../support/db.js';
+import { startTestRelais } from '../../support/relais.js';
+
+let db: TestDatabase;
+let relais: Relais;
+let token: string;
+let orgId: string;
+const clock = testClock('2026-03-02T08:00:00Z'); // Monday 09:00 in Niort
+const phone = (i: number) => `+3361234${String(7000 + i)}`;
+
+async function api(method: string, path: string, body?: unknown, auth = true) {
+  const res = await fetch(`${relais.url}${path}`, {
+    method,
+    headers: {
+      ...(auth ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: JSON answers of the API under test
+  const json: any = (res.headers.get('content-type') ?? '').includes('json')
+    ? await res.json()
+    : await res.text();
+  return { status: res.status, body: json };
+}
+
+const reply = (i: number, text: string) =>
+  relais.services.conversations.handleInbound({
+    channel: 'sms',
+    address: phone(i),
+    text,
+    providerMessageId: `m-${i}-${Math.random()}`,
+    receivedAt: clock(),
+  });
+
+async function messagesTo(ref: string) {
+  return db.prisma.message.findMany({
+    where: { person: { externalRef: ref }, direction: 'outbound' },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const org = await db.prisma.organisation.create({
+    data: { slug: 'deux-sevres-rdv', name: 'Département des Deux-Sèvres', departementCode: '79' },
+  });
+  orgId = org.id;
+  await db.prisma.territory.create({
+    data: { organisationId: org.id, code: 'niortais', name: 'Niortais' },
+  });
+  await db.prisma.person.create({
+    data: {
+      organisationId: org.id,
+      externalRef: 'REF-12',
+      displayName: 'Mme Garnier',
+      roles: ['referent'],
+    },
+  });
+  token = await createApiToken(db.prisma, org.id, 'tests');
+  relais = await startTestRelais(db, {}, { clock });
+}, 120_000);
+afterAll(async () => {
+  await relais?.stop();
+  await db?.destroy();
+});
+
+describe(`appointments API (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
+  it('refuses without a token and explains bad requests', async () => {
+    expect((await api('GET', '/api/appointments', undefined, false)).status).toBe(401);
+    const bad = await api('POST', '/api/appointments', { appointments: [{ kind: 'rio' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.problems[0]).toMatch(/^appointments\.0\.startsAt: /);
+    const month = await api('GET', '/api/reports/indicators?from=2026-13&to=2026-03');
+    expect(month.status).toBe(400);
+    expect((await api('GET', '/api/follow-ups?kind=everything')).status).toBe(400);
+    expect((await api('GET', '/api/appointments/nope')).status).toBe(404);
+  });
+
+  it('imports sessions and people from JSON, idempotently', async () => {
+    const sessions = {
+      appointments: [
+        {
+          ref: 'A1',
+          kind: 'workshop',
+          title: 'Atelier CV',
+          startsAt: '09/03/2026 14:00',
+          place: 'CSC Niort',
+          capacity: 8,
+          territory: 'niortais',
+        },
+        {
+          ref: 'A2',
+          kind: 'workshop',
+          title: 'Atelier CV',
+          startsAt: '2026-03-16T14:00:00+01:00',
+          place: 'CSC Niort',
+          capacity: 8,
+          territory: 'niortais',
+        },
+        {
+          ref: 'R1',
+          kind: 'rio',
+          startsAt: '02/03/2026 17:00',
+          place: 'MDS Niort',
+          capacity: 20,
+          territory: 'niortais',
+        },
+      ],
+    };
+    const first = await api('POST', '/api/appointments', sessions);
+    expect(first.status).toBe(201);
+    expect(first.body.sessions).toEqual({ created: 3, updated: 0, moved: 0 });
+    expect((await api('POST', '/api/appointments', sessions)).body.duplicate).toBe(true);
+
+    const people = await api('POST', '/api/people', {
+      people: [
+        {
+          ref: 'B1',
+          firstName: 'Inès',
+          phone: '06 12 34 70 01',
+          territory: 'niortais',
+          mode: 'convocation',
+          session: 'A1',
+        },
+        {
+          ref: 'B2',
+          firstName: 'Tom',
+          phone: '06 12 34 70 02',
+          territory: 'niortais',
+          mode: 'convocation',
+          session: 'A1',
+        },
+        {
+          ref: 'B3',
+          firstName: 'Lina',
+          phone: '06 12 34 70 03',
+          territory: 'niortais',
+          mode: 'convocation',
+          session: 'R1',
+        },
+        {
+          ref: 'B4',
+          firstName: 'Yves',
+          phone: '06 12 34 70 04',
+          territory: 'niortais',
+          orientedAt: '01/12/2025',
+        },
+        {
+          ref: 'B5',
+          firstName: 'Ana',
+          phone: '06 12 34 70 05',
+          territory: 'niortais',
+          mode: 'convocation',
+          session: 'NOPE',
+        },
+      ],
+    });
+    expect(people.status).toBe(201);
+    expect(people.body.invalid).toEqual([{ line: 5, reason: 'no session with reference NOPE' }]);
+    expect(people.body.cases).toMatchObject({ convoked: 3 });
+    expect(await db.prisma.person.count({ where: { externalRef: 'B5' } })).toBe(0);
+    await relais.services.fires.runDue();
+    await relais.services.dispatcher.drain();
+    expect((await messagesTo('B1'))[0]?.body).toBe(
+      "Département 79 : Atelier CV le lundi 9 mars à 14h, CSC Niort. Répondez 1 si vous venez, 2 si vous ne pouvez pas, 3 pour qu'on vous appelle.",
+    );
+  });
+
+  it('moves a session on its day: the people are told at once, even in the evening', async () => {
+    clock.set('2026-03-02T16:30:00Z'); // 17:30, the RIO R1 is at 17:00... moved to 19:00
+    const moved = await api('PATCH', '/api/appointments/R1', {
+      startsAt: '2026-03-02T19:30:00+01:00',
+    });
+    expect(moved.body).toMatchObject({ version: 2, told: 1 });
+    clock.set('2026-03-02T19:45:00Z'); // 20:45: quiet hours, but the change is urgent
+    await relais.services.dispatcher.drain();
+    const last = (await messagesTo('B3')).at(-1);
+    expect(last).toMatchObject({ urgent: true, status: 'failed', failureKind: 'too_late' });
+    // Too late here because 19:30 passed: urgency never sends after the start either.
+    clock.set('2026-03-02T17:00:00Z');
+  });
+
+  it('cancels a session: other sessions are offered, in a second SMS', async () => {
+    clock.set('2026-03-03T09:00:00Z');
+    const res = await api('PATCH', '/api/appointments/A1', { status: 'cancelled' });
+    expect(res.body).toMatchObject({ status: 'cancelled', told: 2 });
+    await relais.services.dispatcher.drain();
+    const got = (await messagesTo('B1')).slice(-2).map((m) => m.body);
+    expect(got).toEqual([
+      "Département 79 : Atelier CV du lundi 9 mars à 14h n'aura pas lieu.",
+      'Autres dates : A lun. 16/03 14h. Répondez A.',
+    ]);
+    expect(await reply(1, 'A')).toBe('handled');
+    const a2 = await api('GET', '/api/appointments/A2');
+    expect(
+      a2.body.participants.map((p: { ref: string; state: string }) => `${p.ref} ${p.state}`),
+    ).toEqual(['B1 confirmed']);
+    expect((await api('PATCH', '/api/appointments/A1', { status: 'cancelled' })).status).toBe(409);
+  });
+
+  it('plans a series of individual rendez-vous with a référent (weekly, then every 15 days)', async () => {
+    const res = await api('POST', '/api/appointments/series', {
+      ref: 'ASPIR-B2',
+      kind: 'individual',
+      title: 'Rendez-vous avec Mme Garnier',
+      start: '2026-03-05T10:00:00+01:00',
+      phases: [
+        { everyDays: 7, count: 8 },
+        { everyDays: 14, count: 2 },
+      ],
+      place: 'CCAS de Niort',
+      referent: 'REF-12',
+      person: 'B2',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.sessions).toHaveLength(10);
+    expect(res.body.convoked).toBe(10);
+    // Summer time from 29 March: still 10:00 in Niort.
+    expect(res.body.sessions.map((s: { startsAt: string }) => s.startsAt)).toEqual([
+      '2026-03-05T09:00:00.000Z',
+      '2026-03-12T09:00:00.000Z',
+      '2026-03-19T09:00:00.000Z',
+      '2026-03-26T09:00:00.000Z',
+      '2026-04-02T08:00:00.000Z',
+      '2026-04-09T08:00:00.000Z',
+      '2026-04-16T08:00:00.000Z',
+      '2026-04-23T08:00:00.000Z',
+      '2026-05-07T08:00:00.000Z',
+      '2026-05-21T08:00:00.000Z',
+    ]);
+    // "2" to an individual rendez-vous: another date is for the référent to propose.
+    await relais.services.fires.runDue();
+    await relais.services.dispatcher.drain();
+    expect(await reply(2, '2')).toBe('handled');
+    const follow = await api('GET', '/api/follow-ups?kind=no_date');
+    expect(follow.body.map((f: { person: { ref: string } }) => f.person.ref)).toContain('B2');
+    expect((await messagesTo('B2')).at(-1)?.body).toBe(
+      "C'est noté. L'équipe qui vous accompagne vous proposera une autre date.",
+    );
+  });
+
+  it('gives an appointment answer priority over a questionnaire only right after an appointment message', async () => {
+    // B4 is in a questionnaire (a run waiting for an answer) and has a RIO invitation.
+    const person = await db.prisma.person.findFirstOrThrow({ where: { externalRef: 'B4' } });
+    const identity = await db.prisma.channelIdentity.findFirstOrThrow({
+      where: { personId: person.id },
+    });
+    const flows = relais.services.flows.list().map((f) => f.id);
+    expect(flows).toContain('avis-libre');
+    const r2 = await db.prisma.appointment.create({
+      data: {
+        organisationId: orgId,
+        kind: 'rio',
+        title: '',
+        startsAt: new Date('2026-03-10T09:00:00Z'),
+        place: 'MDS Niort',
+        capacity: 10,
+        externalRef: 'R2',
+      },
+    });
+    const inv = await api('POST', '/api/invitations', {
+      people: ['B4'],
+      mode: 'convocation',
+      appointment: 'R2',
+    });
+    expect(inv.body).toMatchObject({ convoked: 1, unknown: [] });
+    await relais.services.fires.runDue();
+    await relais.services.dispatcher.drain();
+    await relais.services.conversations.startRun({
+      personId: person.id,
+      identityId: identity.id,
+      flowId: 'avis-libre',
+      cause: 'test:avis',
+    });
+    // The questionnaire's question is the last message: "1" is its answer.
+    expect(await reply(4, '1')).toBe('answered');
+    const p = await db.prisma.participation.findFirstOrThrow({ where: { appointmentId: r2.id } });
+    expect(p.state).toBe('invited');
+    // A reminder comes: now "1" confirms the rendez-vous.
+    const fire = await db.prisma.scheduledFire.findFirstOrThrow({
+      where: { subjectId: p.id, kind: 'appointment.reminder', status: 'pending' },
+      orderBy: { dueAt: 'asc' },
+    });
+    clock.set(fire.dueAt);
+    await relais.services.fires.runDue();
+    expect(await reply(4, '1')).toBe('handled');
+    expect((await db.prisma.participation.findUniqueOrThrow({ where: { id: p.id } })).state).toBe(
+      'confirmed',
+    );
+  });
+
+  it('lists who to follow up for rights and duties, and records them told in person', async () => {
+    clock.set('2026-03-06T11:00:00Z');
+    await relais.services.fires.runDue();
+    await relais.services.dispatcher.drain();
+    const all = await api('GET', '/api/rights-and-duties');
+    const b4 = all.body.find((r: { ref: string }) => r.ref === 'B4');
+    // Oriented on 1 December: 90 days ran out on 1 March, informed by SMS on 2 and 4 March.
+    expect(b4).toMatchObject({ status: 'informed_late', informedBy: 'messages' });
+    await api('PATCH', '/api/people/B1', { orientedAt: '05/03/2026' });
+    await db.prisma.channelIdentity.updateMany({
+      where: { person: { externalRef: 'B1' } },
+      data: { optedOutAt: clock() },
+    });
+    const follow = await api('GET', '/api/rights-and-duties?followUp=true');
+    expect(follow.body.map((r: { ref: string; reason: string }) => `${r.ref} ${r.reason}`)).toEqual(
+      ['B1 no channel to reach the person'],
+    );
+    await api('PATCH', '/api/people/B1', { rightsInformed: true });
+    expect((await api('GET', '/api/rights-and-duties?followUp=true')).body).toEqual([]);
+    const csv = await api('GET', '/api/rights-and-duties?format=csv');
+    expect(csv.body).toMatch(/^\uFEFF?référence;prénom;orientation;échéance;état/);
+  });
+
+  it('reads and replaces the settings, with defaults', async () => {
+    const got = await api('GET', '/api/settings/appointments');
+    expect(got.body.policies).toEqual({});
+    expect(got.body.targets).toHaveLength(2);
+    const put = await api('PUT', '/api/settings/appointments', {
+      signature: 'CD79',
+      policies: { rio: [{ name: 'veille', anchor: 'appointment', days: -1, at: '18:00' }] },
+      targets: [{ name: '70 %', rate: 0.7 }],
+    });
+    expect(put.status).toBe(200);
+    expect(put.body.offer).toEqual({ count: 3, minLeadHours: 24, horizonDays: 60 });
+    const bad = await api('PUT', '/api/settings/appointments', { offer: { count: 5 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.problems[0]).toMatch(/^offer\.count/);
+  });
+});
