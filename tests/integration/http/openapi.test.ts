@@ -49,6 +49,22 @@ describe('OpenAPI description', () => {
     );
   });
 
+  it('has no stray keys from an unquoted comma in a flow mapping', () => {
+    // `{ description: Sessions, soonest first }` parses as a key "soonest first" with no
+    // value: the description is cut and the document grows a meaningless entry.
+    const doc = parse(readFileSync(openApiPath, 'utf8'));
+    const stray: string[] = [];
+    const walk = (node: unknown, path: string) => {
+      if (!node || typeof node !== 'object') return;
+      for (const [key, value] of Object.entries(node)) {
+        if (value === null) stray.push(`${path}/${key}`);
+        walk(value, `${path}/${key}`);
+      }
+    };
+    walk(doc, '');
+    expect(stray).toEqual([]);
+  });
+
   it('is served at /openapi.yaml', async () => {
     const res = await fetch(`${relais.url}/openapi.yaml`);
     expect(res.status).toBe(200);
