@@ -154,6 +154,38 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     }
   });
 
+  it('keys updates by bot: a new bot, whose update ids start again, is not taken for the old', async () => {
+    const person = await imported('Inès', 'T-BOT', 223);
+    const update = new TelegramUser(223, 'Inès').message('/aide');
+    await send(relais, update);
+    await deliver(relais);
+    expect(newCalls()).toHaveLength(1);
+    // The département replaces its bot (a new token): the same chat, the same update id.
+    const newBot = await startFakeTelegramApi({
+      token: '987654321:BBAnotherBotTokenForTheTests_0123',
+    });
+    const second = await startTestRelais(db, telegramEnv(newBot), { clock });
+    try {
+      await send(second, update);
+      await deliver(second);
+      expect(callLines(newBot.calls.filter((c) => c.method === 'sendMessage'))).toEqual([
+        expect.stringMatching(/^sendMessage 223 "Pour parler à une personne/),
+      ]);
+      const keys = await db.prisma.message.findMany({
+        where: { personId: person.id, direction: 'inbound', body: 'AIDE' },
+        select: { idempotencyKey: true },
+      });
+      expect(keys.map((k) => k.idempotencyKey).sort()).toEqual([
+        `in:telegram:${fake.botInfo.id}:${update.update_id}`,
+        `in:telegram:987654321:${update.update_id}`,
+      ]);
+    } finally {
+      await second.stop();
+      await newBot.close();
+      newCalls();
+    }
+  });
+
   it('/aide gives the human contact of the territory', async () => {
     await imported('Samia', 'T-AIDE', 333);
     await send(relais, new TelegramUser(333, 'Samia').message('/aide'));
