@@ -503,6 +503,9 @@ export class Dispatcher {
       return this.fail(row, now, 'opted_out', 'the person opted out of this channel');
     }
     if (identity.unreachableAt) {
+      // Every later message for a blocked bot, not only the one that got the 403, goes by
+      // SMS when they agreed to it (a reminder still names the run's Telegram identity).
+      await this.fallBack(row, now);
       return this.fail(row, now, 'unreachable', 'the address is marked unreachable');
     }
     if (!this.options.senders[row.channel]) {

@@ -437,6 +437,38 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     );
     await deliver(relais);
     expect(newCalls()).toEqual([]);
+    // ...but what was meant for it still reaches them, by SMS (they agreed to SMS).
+    const smsOf = (key: string) =>
+      db.prisma.message.findUniqueOrThrow({ where: { idempotencyKey: key } });
+    expect(await smsOf('test:403:after')).toMatchObject({
+      status: 'failed',
+      failureKind: 'unreachable',
+    });
+    expect(await smsOf('test:403:after:fallback:sms')).toMatchObject({
+      channel: 'sms',
+      status: 'sent',
+      body: 'Un autre message.',
+    });
+    // So do new messages of a run that talks to the Telegram chat (a consultation and its
+    // reminders keep the run's identity): the question comes by SMS, answers numbered.
+    const run = await relais.services.conversations.startRun({
+      personId: person.id,
+      identityId: telegram.id,
+      flowId: 'avis-libre',
+      cause: 'test:403:run',
+    });
+    await deliver(relais);
+    expect(newCalls()).toEqual([]);
+    const question = await db.prisma.message.findFirstOrThrow({
+      where: { contextId: run.id, channel: 'sms' },
+    });
+    expect(question).toMatchObject({
+      status: 'sent',
+      idempotencyKey: 'test:403:run:0:fallback:sms',
+    });
+    expect(question.body).toMatch(
+      /^Merci de donner votre avis !.*\n1\. Se déplacer \(mobilité\)\n2\. Santé/s,
+    );
     // ...until they unblock the bot and write again.
     await send(relais, new TelegramUser(999, 'Gérard').message('/aide'));
     await deliver(relais);
