@@ -33,6 +33,7 @@ import {
   pressureDecision,
   underPressureLimit,
 } from '../domain/contact-pressure.js';
+import { privateFirstLine } from '../domain/lock-screen.js';
 import { nextAllowedTime, type QuietHoursPolicy } from '../domain/quiet-hours.js';
 import {
   type ChannelKind,
@@ -803,9 +804,11 @@ export class Dispatcher {
     if (!sms) return;
     // Buttons do not exist by SMS: the same answers become numbered lines ("1" works).
     const buttons = ((row.payload ?? {}) as OutboxPayload).buttons ?? [];
-    const text = buttons.length
+    const body = buttons.length
       ? `${row.body}\n${buttons.map((b, i) => `${i + 1}. ${b.label}`).join('\n')}`
       : row.body;
+    // The same lock-screen rule as on Telegram: an SMS preview shows the first line too.
+    const text = privateFirstLine(body);
     await enqueue(
       this.options.prisma,
       {

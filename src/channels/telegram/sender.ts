@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Api, GrammyError, HttpError } from 'grammy';
 import type { InlineKeyboardButton } from 'grammy/types';
+import { privateFirstLine } from '../../domain/lock-screen.js';
 import type { Logger } from '../../logger.js';
 import {
   type ChannelSender,
@@ -21,16 +22,6 @@ const MAX_TEXT = 4096;
 const MAX_CALLBACK_BYTES = 64;
 /** Longest pause after a 429 that send() sleeps through rather than deferring. */
 const MAX_BLOCK_MS = 5000;
-
-// A locked phone shows the first line of a message: it must not say what programme the
-// person is in. Flows are checked for it (flows:check); this is the last safety net.
-const EXPOSING = /\b(?:rsa|allocataires?)\b/i;
-
-/** Moves anything that names the programme off the first line. */
-export function privateFirstLine(text: string, prefix = 'Relais'): string {
-  const first = text.split('\n', 1)[0] ?? '';
-  return EXPOSING.test(first) ? `${prefix}\n${text}` : text;
-}
 
 /** One button per row, except short ones (a scale, yes/no numbers) that share rows. */
 export function inlineKeyboard(buttons: OutboundButton[]): InlineKeyboardButton[][] {

@@ -449,6 +449,25 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
       status: 'sent',
       body: 'Un autre message.',
     });
+    // An SMS preview shows the first line too: the same rule as on Telegram.
+    await enqueue(
+      db.prisma,
+      {
+        organisationId: orgId,
+        personId: person.id,
+        identityId: telegram.id,
+        channel: 'telegram',
+        text: '\nVotre RSA : pièces à fournir.',
+        purpose: 'system',
+        urgent: true,
+        idempotencyKey: 'test:403:exposing',
+      },
+      clock(),
+    );
+    await deliver(relais);
+    expect((await smsOf('test:403:exposing:fallback:sms')).body).toBe(
+      'Relais\nVotre RSA : pièces à fournir.',
+    );
     // So do new messages of a run that talks to the Telegram chat (a consultation and its
     // reminders keep the run's identity): the question comes by SMS, answers numbered.
     const run = await relais.services.conversations.startRun({

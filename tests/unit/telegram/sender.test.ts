@@ -7,12 +7,9 @@ import {
   LINK_CODE_FORM,
   telegramLink,
 } from '../../../src/channels/telegram/link-codes.js';
-import {
-  classifyError,
-  inlineKeyboard,
-  privateFirstLine,
-} from '../../../src/channels/telegram/sender.js';
+import { classifyError, inlineKeyboard } from '../../../src/channels/telegram/sender.js';
 import { chatKeyOf } from '../../../src/channels/telegram/updates.js';
+import { privateFirstLine } from '../../../src/domain/lock-screen.js';
 
 const apiError = (code: number, description: string, parameters = {}) =>
   new GrammyError(
@@ -54,6 +51,16 @@ describe('what a message looks like', () => {
       'Rendez-vous demain\nau sujet de votre RSA',
     );
     expect(privateFirstLine('Une transversale')).toBe('Une transversale');
+    // A notification shows the first line that is not blank: leading blank lines hide nothing.
+    expect(privateFirstLine('\n\nVotre RSA : rendez-vous demain')).toBe(
+      'Relais\nVotre RSA : rendez-vous demain',
+    );
+    expect(privateFirstLine('  \r\n\t\nLes allocataires sont invités')).toBe(
+      'Relais\nLes allocataires sont invités',
+    );
+    expect(privateFirstLine('\nRendez-vous demain\nau sujet de votre RSA')).toBe(
+      '\nRendez-vous demain\nau sujet de votre RSA',
+    );
   });
 
   it('draws one button per row, short ones side by side, within 64 bytes of data', () => {
