@@ -533,6 +533,82 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     expect((await db.prisma.message.findUniqueOrThrow({ where: { id } })).status).toBe('sent');
   });
 
+  it('a button Telegram cannot carry fails the message, instead of sending it without', async () => {
+    const person = await imported('Odile', 'T-64', 1212);
+    const telegram = await db.prisma.channelIdentity.findFirstOrThrow({
+      where: { personId: person.id, channel: 'telegram' },
+    });
+    const { id } = await enqueue(
+      db.prisma,
+      {
+        organisationId: orgId,
+        personId: person.id,
+        identityId: telegram.id,
+        channel: 'telegram',
+        text: 'Venez-vous jeudi ?',
+        buttons: [
+          { label: 'Oui', data: 'f:jeudi:yes' },
+          { label: 'Non', data: `f:jeudi:${'n'.repeat(60)}` },
+        ],
+        purpose: 'system',
+        urgent: true,
+        idempotencyKey: 'test:64',
+      },
+      clock(),
+    );
+    await deliver(relais);
+    expect(newCalls()).toEqual([]);
+    expect(await db.prisma.message.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      status: 'failed',
+      failureKind: 'permanent',
+      failureReason: 'the button "Non" carries 68 bytes of callback data; Telegram accepts 1 to 64',
+    });
+  });
+
+  it('a send whose answer was lost is uncertain: not sent again until the stale-claim pass', async () => {
+    const person = await imported('Rémi', 'T-CUT', 1313);
+    const telegram = await db.prisma.channelIdentity.findFirstOrThrow({
+      where: { personId: person.id, channel: 'telegram' },
+    });
+    await sleep(100);
+    const before = fake.delivered(1313).length;
+    // Telegram sends the message, but the connection is cut before its answer arrives.
+    fake.fail({ status: 'cut', chatId: 1313, times: 1 });
+    const { id } = await enqueue(
+      db.prisma,
+      {
+        organisationId: orgId,
+        personId: person.id,
+        identityId: telegram.id,
+        channel: 'telegram',
+        text: 'Atelier CV lundi à 14 h.',
+        purpose: 'system',
+        urgent: true,
+        idempotencyKey: 'test:cut',
+      },
+      clock(),
+    );
+    const { dispatcher } = relais.services;
+    await dispatcher.drain();
+    await dispatcher.drain();
+    expect(fake.delivered(1313)).toHaveLength(before + 1);
+    expect(await db.prisma.message.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      status: 'sending',
+      failureKind: 'uncertain',
+    });
+    // Telegram cannot be asked whether it took it: once the claim is stale (5 minutes,
+    // brought forward here) it goes again. A rare duplicate rather than a lost message.
+    await db.prisma.message.update({
+      where: { id },
+      data: { claimedAt: new Date(clock().getTime() - 6 * 60_000) },
+    });
+    (dispatcher as unknown as { lastStaleCheck: number }).lastStaleCheck = Number.NEGATIVE_INFINITY;
+    await deliver(relais);
+    expect(fake.delivered(1313)).toHaveLength(before + 2);
+    expect((await db.prisma.message.findUniqueOrThrow({ where: { id } })).status).toBe('sent');
+    newCalls();
+  });
+
   it('429: the message waits for retry_after', async () => {
     const person = await imported('Fatou', 'T-429', 1111);
     const telegram = await db.prisma.channelIdentity.findFirstOrThrow({
