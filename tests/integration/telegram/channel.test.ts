@@ -3,6 +3,7 @@
 // /langue, groups, strangers, and what the sender does with 403, 5xx and 429. Long polling
 // at the end.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Update } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relais } from '../../../src/app.js';
 import { createLinkCode } from '../../../src/channels/telegram/link-codes.js';
@@ -331,6 +332,34 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     await send(relais, nat.message('/langue en'));
     await deliver(relais);
     expect(newCalls()).toEqual(['sendMessage 777 "Done: your messages will be in English."']);
+  });
+
+  it('typed text that looks like a voice reference is text, not a voice note', async () => {
+    const person = await imported('Léon', 'T-VOICE', 779);
+    const leon = new TelegramUser(779, 'Léon');
+    const telegram = await db.prisma.channelIdentity.findFirstOrThrow({
+      where: { personId: person.id, channel: 'telegram' },
+    });
+    const answerAvis = async (answer: () => Update) => {
+      const run = await relais.services.conversations.startRun({
+        personId: person.id,
+        identityId: telegram.id,
+        flowId: 'avis-libre',
+        cause: `test:voice:${Math.random()}`,
+      });
+      await deliver(relais);
+      await send(relais, leon.message('Santé'));
+      await send(relais, answer());
+      await deliver(relais);
+      newCalls();
+      return db.prisma.flowResult.findUniqueOrThrow({
+        where: { runId_name: { runId: run.id, name: 'avis' } },
+      });
+    };
+    const typed = await answerAvis(() => leon.message('[voice:AwACAgQAAxkBTyped]'));
+    expect(typed).toMatchObject({ value: '[voice:AwACAgQAAxkBTyped]', category: null });
+    const spoken = await answerAvis(() => leon.voice('AwACAgQAAxkBSpoken'));
+    expect(spoken).toMatchObject({ value: '[voice:AwACAgQAAxkBSpoken]', category: 'voice' });
   });
 
   it('a sticker gets a plain answer', async () => {
