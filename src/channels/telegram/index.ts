@@ -86,6 +86,10 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
   installOnboarding(conversations, i18n);
 
   const store = new UpdateStore(ctx.prisma, botIdOf(token));
+  // Handled but still stored: kept a little longer, and if Relais stops before they go,
+  // handled again at the next start, which changes nothing (effects keyed by update id).
+  store.onError = (error) =>
+    logger.warn({ err: message(error) }, 'telegram: handled updates could not be deleted yet');
   const queue = new ChatQueue();
   const recent = new RecentIds<number>(10_000);
   /** Rows handled here lately: a drain and the update's own task may both hold one. */
@@ -155,7 +159,7 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
           { err: message(error), updateId: row.updateId, attempts: row.attempts + 1 },
           'telegram: an update still fails a day after it arrived; given up',
         );
-        await store.done(row.id).catch(() => {});
+        await store.drop(row.id).catch(() => {});
         finished.add(row.id);
         return true;
       }
@@ -168,17 +172,9 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
       return false;
     }
     finished.add(row.id);
+    store.done(row.id);
     // Whatever the update queued (the next question, a confirmation) goes out now.
     ctx.dispatchSoon?.();
-    try {
-      await store.done(row.id);
-    } catch (error) {
-      // Handled but still stored: the next try finds its effects stored (keyed by the
-      // update id) and changes nothing.
-      logger.warn({ err: message(error) }, 'telegram: a handled update could not be cleared');
-      block(row.chatKey, FIRST_BACKOFF_MS);
-      return false;
-    }
     return true;
   };
 
@@ -192,6 +188,8 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
           blocked.delete(chatKey);
           return;
         }
+        // A full page: its rows must be gone before the next page is read.
+        await store.flush();
       }
     } catch (error) {
       if (stopped) return;
@@ -420,6 +418,8 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
       recovered();
       await Promise.allSettled([...background]);
       await queue.idle();
+      await store.flush();
+      store.close();
     },
   };
 }

@@ -14,6 +14,8 @@ export const FIRST_BACKOFF_MS = 1000;
 export const MAX_BACKOFF_MS = 5 * 60_000;
 /** An update that still fails this long after it arrived is given up (and logged). */
 export const GIVE_UP_AFTER_MS = 24 * 3_600_000;
+/** Handled rows are deleted together, at most this long after their handling. */
+const DELETE_DELAY_MS = 20;
 
 export interface StoredUpdate {
   id: string;
@@ -88,8 +90,55 @@ export class UpdateStore {
     return created.map(toStored).sort((a, b) => a.updateId - b.updateId);
   }
 
-  /** Handled: the row goes, and with it what the person wrote. */
-  async done(id: string): Promise<void> {
+  private handled: string[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  /**
+   * Handled: the row goes, and with it what the person wrote. Deleted within
+   * DELETE_DELAY_MS, many rows per statement, so that a busy bot pays one statement for
+   * many updates. A row not yet deleted (a crash) is handled again at the next start,
+   * which changes nothing: its effects are stored under the update's key.
+   */
+  done(id: string): void {
+    this.handled.push(id);
+    if (this.handled.length >= 200) void this.flush();
+    else this.flushTimer ??= setTimeout(() => void this.flush(), DELETE_DELAY_MS);
+  }
+
+  /** Deletes the rows of the updates handled so far; resolves when they are gone. */
+  flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const ids = this.handled;
+    this.handled = [];
+    if (ids.length) {
+      this.flushing = this.flushing.then(async () => {
+        try {
+          await this.prisma.telegramUpdate.deleteMany({ where: { id: { in: ids } } });
+        } catch (error) {
+          // Tried again with the next ones; until then they are only kept a little longer.
+          this.handled.push(...ids);
+          this.flushTimer ??= setTimeout(() => void this.flush(), 1000);
+          this.flushTimer.unref?.();
+          this.onError?.(error);
+        }
+      });
+    }
+    return this.flushing;
+  }
+
+  /** Stops the retries of a failed deletion (the channel stops). */
+  close(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+  }
+
+  /** Called when handled rows could not be deleted (they are tried again). */
+  onError?: (error: unknown) => void;
+
+  /** Removes a row whose update is given up. */
+  async drop(id: string): Promise<void> {
     await this.prisma.telegramUpdate.deleteMany({ where: { id } });
   }
 
