@@ -583,7 +583,12 @@ export class ConversationService {
         await this.stepRun(
           tx,
           run.id,
-          { type: 'answer', ...(text ? { text } : {}), ...(pressed ? { payload: pressed } : {}) },
+          {
+            type: 'answer',
+            ...(text ? { text } : {}),
+            ...(pressed ? { payload: pressed } : {}),
+            ...(event.voiceRef ? { voice: true } : {}),
+          },
           cause,
           identity,
           person,

@@ -26,6 +26,8 @@ export interface Interpreted {
 export interface AnswerInput {
   text?: string;
   payload?: { nodeId: string; choiceId: string };
+  /** Set by the conversation layer for an actual voice note, never for typed text. */
+  voice?: boolean;
 }
 
 /** A voice note relayed by the conversation layer, stored as is: "[voice:<file_id>]". */
@@ -89,7 +91,10 @@ export function interpretAnswer(
       return withInput(d === undefined ? undefined : { value: d });
     }
     case 'text':
-      return VOICE_NOTE.test(input) ? { value: input, category: 'voice' } : { value: input };
+      // Someone typing "[voice:…]" wrote text: only a voice note is marked for listening.
+      return answer.voice && VOICE_NOTE.test(input)
+        ? { value: input, category: 'voice' }
+        : { value: input };
   }
 }
 

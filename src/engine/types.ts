@@ -38,7 +38,13 @@ export interface RunState {
 
 export type FlowEvent =
   | { type: 'start' }
-  | { type: 'answer'; text?: string; payload?: { nodeId: string; choiceId: string } }
+  | {
+      type: 'answer';
+      text?: string;
+      payload?: { nodeId: string; choiceId: string };
+      /** The text stands for a voice note the channel received (never set for typed text). */
+      voice?: boolean;
+    }
   | { type: 'timeout'; nodeId: string; step: number }
   | { type: 'expire' }
   | { type: 'leave' };

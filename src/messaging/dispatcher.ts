@@ -33,6 +33,7 @@ import {
   pressureDecision,
   underPressureLimit,
 } from '../domain/contact-pressure.js';
+import { privateFirstLine } from '../domain/lock-screen.js';
 import { nextAllowedTime, type QuietHoursPolicy } from '../domain/quiet-hours.js';
 import {
   type ChannelKind,
@@ -503,6 +504,9 @@ export class Dispatcher {
       return this.fail(row, now, 'opted_out', 'the person opted out of this channel');
     }
     if (identity.unreachableAt) {
+      // Every later message for a blocked bot, not only the one that got the 403, goes by
+      // SMS when they agreed to it (a reminder still names the run's Telegram identity).
+      await this.fallBack(row, now);
       return this.fail(row, now, 'unreachable', 'the address is marked unreachable');
     }
     if (!this.options.senders[row.channel]) {
@@ -800,9 +804,11 @@ export class Dispatcher {
     if (!sms) return;
     // Buttons do not exist by SMS: the same answers become numbered lines ("1" works).
     const buttons = ((row.payload ?? {}) as OutboxPayload).buttons ?? [];
-    const text = buttons.length
+    const body = buttons.length
       ? `${row.body}\n${buttons.map((b, i) => `${i + 1}. ${b.label}`).join('\n')}`
       : row.body;
+    // The same lock-screen rule as on Telegram: an SMS preview shows the first line too.
+    const text = privateFirstLine(body);
     await enqueue(
       this.options.prisma,
       {

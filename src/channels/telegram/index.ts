@@ -1,6 +1,7 @@
 // The Telegram channel, on grammY. Updates come by webhook (production: the secret token
-// header is checked, the update acknowledged at once and handled after, one chat at a time
-// and in order) or by long polling (local use). Messages go out through the outbox and
+// header is checked, the update stored, acknowledged, then handled, one chat at a time and
+// in order) or by long polling (local use); a stored update that fails is tried again
+// until it works (update-store.ts). Messages go out through the outbox and
 // the dispatcher, to TelegramSender. Created only when TELEGRAM_BOT_TOKEN is set.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,36 +14,50 @@ import { linkRoutes } from './http.js';
 import { installOnboarding, telegramTexts } from './onboarding.js';
 import { TelegramSender } from './sender.js';
 import { SendThrottle, TELEGRAM_LIMITS } from './throttle.js';
+import {
+  botIdOf,
+  FIRST_BACKOFF_MS,
+  GIVE_UP_AFTER_MS,
+  type StoredUpdate,
+  UpdateStore,
+} from './update-store.js';
 import { ALLOWED_UPDATES, chatKeyOf, installHandlers } from './updates.js';
 
 export const WEBHOOK_PATH = '/telegram/webhook';
 const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
+/** How often waiting updates another instance left behind (it stopped) are looked for. */
+const SWEEP_MS = 30_000;
 
 export interface TelegramModule extends ChannelModule {
   id: 'telegram';
   sender: TelegramSender;
   bot: Bot;
   throttle: SendThrottle;
-  /** Takes an update (webhook or polling): handled once, after the chat's earlier ones. */
-  accept(update: Update): Promise<void> | undefined;
-  /** Resolves when every accepted update has been handled. */
+  /**
+   * Takes updates (webhook or polling): stored, then each handled once, after its chat's
+   * earlier ones. Resolves once they are stored, with one promise per update for its
+   * handling; rejects when they could not be stored (Telegram must send them again).
+   */
+  accept(updates: Update[]): Promise<Promise<void>[]>;
+  /** Resolves when every accepted update has been handled (or tried, and kept for later). */
   idle(): Promise<void>;
   /** The bot's @username once known (getMe), for t.me links. */
   username(): string | undefined;
 }
 
-/** Remembers the last update ids seen, to drop an immediate redelivery without a query. */
-class RecentIds {
-  private readonly ids = new Set<number>();
+/** Remembers the last ids seen (update ids, handled rows), to skip a repeat without a query. */
+class RecentIds<T> {
+  private readonly ids = new Set<T>();
   constructor(private readonly max: number) {}
-  add(id: number): boolean {
-    if (this.ids.has(id)) return false;
+  has(id: T): boolean {
+    return this.ids.has(id);
+  }
+  add(id: T): void {
     this.ids.add(id);
     if (this.ids.size > this.max) {
       const oldest = this.ids.values().next().value;
       if (oldest !== undefined) this.ids.delete(oldest);
     }
-    return true;
   }
 }
 
@@ -54,7 +69,7 @@ function sameSecret(given: string | string[] | undefined, expected: string): boo
 }
 
 export function telegramChannel(ctx: ChannelContext): TelegramModule {
-  const { config, logger, conversations, i18n } = ctx;
+  const { config, logger, conversations, i18n, clock } = ctx;
   const token = config.TELEGRAM_BOT_TOKEN;
   if (!token) throw new Error('the Telegram channel needs TELEGRAM_BOT_TOKEN');
   const bot = new Bot(token, {
@@ -70,12 +85,38 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
   installHandlers(bot, { ...ctx, sender });
   installOnboarding(conversations, i18n);
 
+  const store = new UpdateStore(ctx.prisma, botIdOf(token));
+  // Handled but still stored: kept a little longer, and if Relais stops before they go,
+  // handled again at the next start, which changes nothing (effects keyed by update id).
+  store.onError = (error) =>
+    logger.warn({ err: message(error) }, 'telegram: handled updates could not be deleted yet');
   const queue = new ChatQueue();
-  const recent = new RecentIds(10_000);
+  const recent = new RecentIds<number>(10_000);
+  /** Rows handled here lately: a drain and the update's own task may both hold one. */
+  const finished = new RecentIds<string>(10_000);
+  /**
+   * Chats with an update waiting after a failure (or from before a restart), and when to
+   * try again: their later updates wait behind it, so one chat's order holds.
+   */
+  const blocked = new Map<string, number>();
+  const drainQueued = new Set<string>();
   let stopped = false;
   let initialised: Promise<void> | undefined;
   const background = new Set<Promise<unknown>>();
   const abort = new AbortController();
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryAt = Number.POSITIVE_INFINITY;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  // Updates that arrive before start-up has found the ones waiting from before wait for it.
+  let recovered!: () => void;
+  const recovery = new Promise<void>((resolve) => {
+    recovered = resolve;
+  });
+
+  const message = (error: unknown) => {
+    const err = error instanceof Error ? (error.cause ?? error) : error;
+    return err instanceof Error ? err.message : String(err);
+  };
 
   /** Retries `task` with a growing pause until it works or the channel stops. */
   const persist = async (what: string, task: () => Promise<unknown>) => {
@@ -85,10 +126,7 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
         return true;
       } catch (error) {
         if (stopped) return false;
-        logger.error(
-          { err: error instanceof Error ? error.message : String(error), attempt },
-          `telegram: ${what} failed, retrying`,
-        );
+        logger.error({ err: message(error), attempt }, `telegram: ${what} failed, retrying`);
         await sleep(Math.min(60_000, 1000 * 2 ** attempt), undefined, {
           signal: abort.signal,
         }).catch(() => {});
@@ -101,33 +139,136 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
     return initialised;
   };
 
-  const handle = async (update: Update) => {
+  const block = (chatKey: string, delayMs: number) => {
+    const at = performance.now() + delayMs;
+    blocked.set(chatKey, at);
+    armRetry(at);
+  };
+
+  /** One try at a stored update; false when it failed and waits for another try. */
+  const attempt = async (row: StoredUpdate): Promise<boolean> => {
+    if (finished.has(row.id)) return true;
     await init();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await bot.handleUpdate(update);
-        // Whatever the update queued (the next question, a confirmation) goes out now.
-        ctx.dispatchSoon?.();
-        return;
-      } catch (error) {
-        // Handling is idempotent (the update id is stored with its effects): a second
-        // try after a database hiccup is safe. Telegram will not send it again.
-        const err = error instanceof Error ? (error.cause ?? error) : error;
-        if (attempt >= 3 || stopped) {
-          logger.error(
-            { err: err instanceof Error ? err.message : String(err), updateId: update.update_id },
-            'telegram: an update could not be handled',
-          );
+    try {
+      await bot.handleUpdate(row.update);
+    } catch (error) {
+      if (stopped) return false;
+      const now = clock();
+      if (now.getTime() - row.receivedAt.getTime() >= GIVE_UP_AFTER_MS) {
+        logger.error(
+          { err: message(error), updateId: row.updateId, attempts: row.attempts + 1 },
+          'telegram: an update still fails a day after it arrived; given up',
+        );
+        await store.drop(row.id).catch(() => {});
+        finished.add(row.id);
+        return true;
+      }
+      logger.error(
+        { err: message(error), updateId: row.updateId, attempt: row.attempts + 1 },
+        'telegram: an update could not be handled; it is kept and will be tried again',
+      );
+      const next = await store.failed(row, message(error), now).catch(() => undefined);
+      block(row.chatKey, next ? next.getTime() - now.getTime() : FIRST_BACKOFF_MS);
+      return false;
+    }
+    finished.add(row.id);
+    store.done(row.id);
+    // Whatever the update queued (the next question, a confirmation) goes out now.
+    ctx.dispatchSoon?.();
+    return true;
+  };
+
+  /** Handles the updates waiting for one chat, oldest first, until one fails. */
+  const drain = async (chatKey: string) => {
+    try {
+      for (;;) {
+        const rows = await store.pending(chatKey);
+        for (const row of rows) if (!(await attempt(row))) return;
+        if (rows.length < 100) {
+          blocked.delete(chatKey);
           return;
         }
-        await sleep(100 * 4 ** attempt);
+        // A full page: its rows must be gone before the next page is read.
+        await store.flush();
       }
+    } catch (error) {
+      if (stopped) return;
+      logger.error({ err: message(error) }, 'telegram: waiting updates could not be read');
+      block(chatKey, FIRST_BACKOFF_MS * 5);
     }
   };
 
-  const accept = (update: Update) => {
-    if (!Number.isInteger(update.update_id) || !recent.add(update.update_id)) return undefined;
-    return queue.push(chatKeyOf(update), () => handle(update));
+  const queueDrain = (chatKey: string) => {
+    if (stopped || drainQueued.has(chatKey)) return;
+    drainQueued.add(chatKey);
+    void queue.push(chatKey, async () => {
+      drainQueued.delete(chatKey);
+      await drain(chatKey);
+    });
+  };
+
+  // One timer, for the earliest chat due; each retry doubles its pause (update-store.ts).
+  function armRetry(at: number) {
+    if (stopped || at >= retryAt) return;
+    if (retryTimer) clearTimeout(retryTimer);
+    retryAt = at;
+    retryTimer = setTimeout(retryDue, Math.max(0, at - performance.now()) + 10);
+  }
+  function retryDue() {
+    retryTimer = undefined;
+    retryAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    for (const [chatKey, at] of blocked) {
+      if (at <= now) queueDrain(chatKey);
+      else armRetry(at);
+    }
+  }
+
+  /**
+   * Chats whose oldest waiting update may be tried now: those another instance stored and
+   * did not handle (it stopped), or all of them at start-up.
+   */
+  const sweep = async (all: boolean) => {
+    const chats = await store.chats(clock(), { due: !all });
+    for (const chatKey of chats) {
+      if (all) blocked.set(chatKey, 0);
+      queueDrain(chatKey);
+    }
+  };
+  const armSweep = () => {
+    if (stopped) return;
+    sweepTimer = setTimeout(() => {
+      const turn = sweep(false)
+        .catch((error: unknown) =>
+          logger.error({ err: message(error) }, 'telegram: waiting updates could not be read'),
+        )
+        .finally(armSweep);
+      background.add(turn);
+      void turn.finally(() => background.delete(turn));
+    }, SWEEP_MS);
+    sweepTimer.unref?.();
+  };
+
+  /** The task of a fresh update: handled at once, unless its chat has older ones waiting. */
+  const run = async (row: StoredUpdate) => {
+    await recovery;
+    if (blocked.has(row.chatKey)) return drain(row.chatKey);
+    await attempt(row);
+  };
+
+  /**
+   * Stores updates (so that nothing is lost once Telegram is told they arrived), then
+   * queues each after its chat's earlier ones. Rejects when they could not be stored:
+   * Telegram must then send them again.
+   */
+  const accept = async (updates: Update[]): Promise<Promise<void>[]> => {
+    const fresh = updates.filter((u) => Number.isInteger(u?.update_id) && !recent.has(u.update_id));
+    const stored = await store.save(
+      fresh.map((update) => ({ update, chatKey: chatKeyOf(update) })),
+      clock(),
+    );
+    for (const u of fresh) recent.add(u.update_id);
+    return stored.map((row) => queue.push(row.chatKey, () => run(row)));
   };
 
   // --- Long polling (local use) ---------------------------------------------------
@@ -143,21 +284,19 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
           // grammY types its signal after the abort-controller polyfill; Node's is the same.
           abort.signal as unknown as Parameters<typeof bot.api.getUpdates>[1],
         );
+        // Stored before the offset moves on: the next getUpdates confirms them to Telegram.
+        const work = await accept(updates);
+        const last = updates.at(-1);
+        if (last) offset = last.update_id + 1;
         failures = 0;
-        const work: Promise<void>[] = [];
-        for (const update of updates) {
-          offset = update.update_id + 1;
-          const done = accept(update);
-          if (done) work.push(done);
-        }
-        // The next getUpdates confirms these to Telegram: handle them first.
+        // Handled before asking for more, so a burst does not pile up in memory.
         await Promise.all(work);
       } catch (error) {
         if (stopped) break;
         failures++;
         logger.error(
-          { err: error instanceof Error ? error.message : String(error) },
-          'telegram: getUpdates failed',
+          { err: message(error) },
+          'telegram: getUpdates failed, or its updates could not be stored',
         );
         await sleep(Math.min(30_000, 500 * 2 ** failures), undefined, {
           signal: abort.signal,
@@ -206,16 +345,25 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
         if (!update || typeof update !== 'object' || !Number.isInteger(update.update_id)) {
           return reply.code(400).send({ error: 'expected a Telegram update' });
         }
-        // Acknowledged now, handled right after: Telegram never waits on the database, and
-        // does not send the update again because we were slow.
-        reply.code(200).send({ ok: true });
-        accept(update);
-        return reply;
+        // Stored, then acknowledged, then handled: Telegram waits for one insert only, and
+        // an update it has let go of is never lost (update-store.ts). Not stored: a 500,
+        // and Telegram sends it again.
+        try {
+          await accept([update]);
+        } catch (error) {
+          logger.error({ err: message(error) }, 'telegram webhook: the update could not be stored');
+          return reply.code(500).send({ error: 'the update could not be stored; send it again' });
+        }
+        return reply.code(200).send({ ok: true });
       });
     },
 
     async start() {
       stopped = false;
+      // Updates stored before a stop or a crash and not handled: first, in each chat.
+      const found = persist('reading the waiting updates', () => sweep(true)).then(recovered);
+      background.add(found);
+      armSweep();
       // At start-up one try each, so a configuration mistake shows in the first lines of
       // the log; then in the background until Telegram answers.
       const first = bot.init().then(
@@ -265,8 +413,13 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
     async stop() {
       stopped = true;
       abort.abort();
+      if (retryTimer) clearTimeout(retryTimer);
+      if (sweepTimer) clearTimeout(sweepTimer);
+      recovered();
       await Promise.allSettled([...background]);
       await queue.idle();
+      await store.flush();
+      store.close();
     },
   };
 }

@@ -1,11 +1,13 @@
 // Sends outbox messages to Telegram: plain text with one inline button per answer, within
 // Telegram's limits (throttle.ts), and Bot API errors turned into the dispatcher's kinds:
 // 429 -> rate_limited (retry_after honoured), 5xx and network -> transient (the dispatcher
-// backs off), 403 blocked / chat gone -> unreachable (it marks the identity and falls back
-// to SMS), any other refusal -> permanent.
+// backs off; a request that may have reached Telegram is marked uncertain), 403 blocked /
+// chat gone -> unreachable (it marks the identity and falls back to SMS), any other refusal
+// -> permanent. A button Telegram cannot carry fails the message before any request.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Api, GrammyError, HttpError } from 'grammy';
 import type { InlineKeyboardButton } from 'grammy/types';
+import { privateFirstLine } from '../../domain/lock-screen.js';
 import type { Logger } from '../../logger.js';
 import {
   type ChannelSender,
@@ -22,24 +24,27 @@ const MAX_CALLBACK_BYTES = 64;
 /** Longest pause after a 429 that send() sleeps through rather than deferring. */
 const MAX_BLOCK_MS = 5000;
 
-// A locked phone shows the first line of a message: it must not say what programme the
-// person is in. Flows are checked for it (flows:check); this is the last safety net.
-const EXPOSING = /\b(?:rsa|allocataires?)\b/i;
-
-/** Moves anything that names the programme off the first line. */
-export function privateFirstLine(text: string, prefix = 'Relais'): string {
-  const first = text.split('\n', 1)[0] ?? '';
-  return EXPOSING.test(first) ? `${prefix}\n${text}` : text;
+/**
+ * Why Telegram would refuse these buttons (callback data of 1 to 64 bytes), if it would.
+ * Dropping such a button would leave a question its answer cannot be given to.
+ */
+export function buttonProblem(buttons: OutboundButton[] | undefined): string | undefined {
+  for (const b of buttons ?? []) {
+    const bytes = Buffer.byteLength(b.data, 'utf8');
+    if (bytes < 1 || bytes > MAX_CALLBACK_BYTES) {
+      return `the button "${b.label}" carries ${bytes} bytes of callback data; Telegram accepts 1 to ${MAX_CALLBACK_BYTES}`;
+    }
+  }
+  return undefined;
 }
 
 /** One button per row, except short ones (a scale, yes/no numbers) that share rows. */
 export function inlineKeyboard(buttons: OutboundButton[]): InlineKeyboardButton[][] {
-  const usable = buttons.filter((b) => Buffer.byteLength(b.data, 'utf8') <= MAX_CALLBACK_BYTES);
-  const short = usable.every((b) => [...b.label].length <= 3);
+  const short = buttons.every((b) => [...b.label].length <= 3);
   const rows: InlineKeyboardButton[][] = [];
   const perRow = short ? 5 : 1;
-  for (let i = 0; i < usable.length; i += perRow) {
-    rows.push(usable.slice(i, i + perRow).map((b) => ({ text: b.label, callback_data: b.data })));
+  for (let i = 0; i < buttons.length; i += perRow) {
+    rows.push(buttons.slice(i, i + perRow).map((b) => ({ text: b.label, callback_data: b.data })));
   }
   return rows;
 }
@@ -48,7 +53,18 @@ export interface SendFailure {
   kind: 'transient' | 'rate_limited' | 'permanent' | 'unreachable';
   reason: string;
   retryAfterMs?: number;
+  /** The request may have reached Telegram (see classifyError). */
+  uncertain?: boolean;
 }
+
+// Network errors that mean the request never left: nothing can have been sent.
+const NEVER_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
 
 /** What a Bot API error means for the message (and for the chat). */
 export function classifyError(error: unknown): SendFailure {
@@ -70,7 +86,21 @@ export function classifyError(error: unknown): SendFailure {
     if (error.error_code === 401 || error.error_code === 404) return { kind: 'transient', reason };
     return { kind: 'permanent', reason };
   }
-  if (error instanceof HttpError) return { kind: 'transient', reason: `network: ${error.message}` };
+  if (error instanceof HttpError) {
+    // The Bot API has no idempotency key: after a timeout or a cut connection, Telegram may
+    // have sent the message. Marked uncertain, the dispatcher does not send it again at
+    // once; it waits for the stale-claim pass (docs/telegram.md). The cause's own message
+    // is not kept: it can hold the request URL, and so the bot token.
+    const cause = error.error as { code?: unknown; message?: unknown } | undefined;
+    const code = typeof cause?.code === 'string' ? cause.code : undefined;
+    if (code && NEVER_SENT.has(code)) return { kind: 'transient', reason: `network: ${code}` };
+    const timedOut = typeof cause?.message === 'string' && /timed out/.test(cause.message);
+    return {
+      kind: 'transient',
+      reason: `network: ${timedOut ? 'no answer in time' : (code ?? 'connection lost')}`,
+      uncertain: true,
+    };
+  }
   return { kind: 'transient', reason: error instanceof Error ? error.message : String(error) };
 }
 
@@ -109,6 +139,8 @@ export class TelegramSender implements ChannelSender {
   }
 
   private async sendNow(message: OutboundMessage): Promise<SendResult> {
+    const problem = buttonProblem(message.buttons);
+    if (problem) return { ok: false, kind: 'permanent', reason: problem };
     for (;;) {
       const admission = this.options.throttle.admit(message.address, message.id);
       if (admission.ok) {
@@ -154,6 +186,14 @@ export class TelegramSender implements ChannelSender {
     buttons?: OutboundButton[],
   ): Promise<boolean> {
     const id = `direct:${chatId}:${Date.now()}:${Math.random()}`;
+    const problem = buttonProblem(buttons);
+    if (problem) {
+      this.options.logger.error(
+        { problem },
+        'telegram: a direct reply has a button Telegram refuses',
+      );
+      return false;
+    }
     for (let turn = 0; turn < 20; turn++) {
       const admission = this.options.throttle.admit(chatId, id);
       if (admission.ok) {
@@ -162,6 +202,8 @@ export class TelegramSender implements ChannelSender {
         const result = await this.call(chatId, text, buttons);
         if (result.ok) return true;
         if (result.kind !== 'rate_limited' && result.kind !== 'transient') break;
+        // Perhaps delivered: a second copy is worse than none for a one-off reply.
+        if (result.uncertain) break;
         await sleep(Math.min(result.retryAfterMs ?? 1000, 5000));
         continue;
       }

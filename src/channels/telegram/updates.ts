@@ -8,7 +8,7 @@
 //                   o: organisation of a newcomer)
 //   text, voice     answers to the current question (a voice note is kept by reference)
 // Flow answers and keywords go through ConversationService.handleInbound, which dedupes
-// them on the update id; this channel's own actions store the update id the same way
+// them on "<bot id>:<update id>"; this channel's own actions store that key the same way
 // (an inbound Message row) before acting, so a redelivered update changes nothing.
 import type { Bot, Context } from 'grammy';
 import type { Update } from 'grammy/types';
@@ -71,7 +71,9 @@ export function installHandlers(bot: Bot, deps: UpdateHandlerDeps): void {
 
   const botName = () => bot.botInfo.username;
   const chatOf = (ctx: Context) => String(ctx.chat?.id);
-  const updateIdOf = (ctx: Context) => String(ctx.update.update_id);
+  // Update ids start again for a new bot (another token) and may jump: the bot's id makes
+  // the keys derived from them (inbound rows, replies) unique for good.
+  const updateIdOf = (ctx: Context) => `${ctx.me.id}:${ctx.update.update_id}`;
   const strangerTexts = (ctx: Context) => telegramTexts(i18n, ctx.from?.language_code);
 
   const identityOf = (db: Db, chatId: string) =>

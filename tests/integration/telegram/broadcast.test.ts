@@ -1,7 +1,7 @@
 // A broadcast to 300 Telegram chats through the outbox, the dispatcher and the fake Bot
 // API, which answers 429 (retry_after) to some calls. Measured from the times the fake
 // received the calls: every message delivered exactly once, no chat more than one message
-// a second, never more than 30 sendMessage calls in any one-second window, and nothing
+// a second, fewer than 30 sendMessage calls in any one-second window, and nothing
 // sent during the pause a 429 asked for.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relais } from '../../../src/app.js';
@@ -123,7 +123,8 @@ describe(`a broadcast to ${CHATS} Telegram chats (${usingPostgres ? 'PostgreSQL'
     }
     expect(closest).toBeGreaterThanOrEqual(1000);
 
-    // Never more than 30 calls in any one-second window (429s included: they count too).
+    // Under 30 calls in any one-second window, as issue 4 asks (429s included: they count
+    // too). The sender paces ~10% under 30 a second, so 27 or so is the expected peak.
     const times = attempts.map((c) => c.at).sort((a, b) => a - b);
     let busiest = 0;
     let from = 0;
@@ -131,7 +132,7 @@ describe(`a broadcast to ${CHATS} Telegram chats (${usingPostgres ? 'PostgreSQL'
       while ((times[to] as number) - (times[from] as number) >= 1000) from++;
       busiest = Math.max(busiest, to - from + 1);
     }
-    expect(busiest).toBeLessThanOrEqual(30);
+    expect(busiest).toBeLessThan(30);
     const span = ((times.at(-1) as number) - (times[0] as number)) / 1000;
     expect(attempts.length / span).toBeLessThan(30);
 

@@ -3,6 +3,7 @@
 // /langue, groups, strangers, and what the sender does with 403, 5xx and 429. Long polling
 // at the end.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Update } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relais } from '../../../src/app.js';
 import { createLinkCode } from '../../../src/channels/telegram/link-codes.js';
@@ -154,6 +155,38 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     }
   });
 
+  it('keys updates by bot: a new bot, whose update ids start again, is not taken for the old', async () => {
+    const person = await imported('Inès', 'T-BOT', 223);
+    const update = new TelegramUser(223, 'Inès').message('/aide');
+    await send(relais, update);
+    await deliver(relais);
+    expect(newCalls()).toHaveLength(1);
+    // The département replaces its bot (a new token): the same chat, the same update id.
+    const newBot = await startFakeTelegramApi({
+      token: '987654321:BBAnotherBotTokenForTheTests_0123',
+    });
+    const second = await startTestRelais(db, telegramEnv(newBot), { clock });
+    try {
+      await send(second, update);
+      await deliver(second);
+      expect(callLines(newBot.calls.filter((c) => c.method === 'sendMessage'))).toEqual([
+        expect.stringMatching(/^sendMessage 223 "Pour parler à une personne/),
+      ]);
+      const keys = await db.prisma.message.findMany({
+        where: { personId: person.id, direction: 'inbound', body: 'AIDE' },
+        select: { idempotencyKey: true },
+      });
+      expect(keys.map((k) => k.idempotencyKey).sort()).toEqual([
+        `in:telegram:${fake.botInfo.id}:${update.update_id}`,
+        `in:telegram:987654321:${update.update_id}`,
+      ]);
+    } finally {
+      await second.stop();
+      await newBot.close();
+      newCalls();
+    }
+  });
+
   it('/aide gives the human contact of the territory', async () => {
     await imported('Samia', 'T-AIDE', 333);
     await send(relais, new TelegramUser(333, 'Samia').message('/aide'));
@@ -301,6 +334,34 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     expect(newCalls()).toEqual(['sendMessage 777 "Done: your messages will be in English."']);
   });
 
+  it('typed text that looks like a voice reference is text, not a voice note', async () => {
+    const person = await imported('Léon', 'T-VOICE', 779);
+    const leon = new TelegramUser(779, 'Léon');
+    const telegram = await db.prisma.channelIdentity.findFirstOrThrow({
+      where: { personId: person.id, channel: 'telegram' },
+    });
+    const answerAvis = async (answer: () => Update) => {
+      const run = await relais.services.conversations.startRun({
+        personId: person.id,
+        identityId: telegram.id,
+        flowId: 'avis-libre',
+        cause: `test:voice:${Math.random()}`,
+      });
+      await deliver(relais);
+      await send(relais, leon.message('Santé'));
+      await send(relais, answer());
+      await deliver(relais);
+      newCalls();
+      return db.prisma.flowResult.findUniqueOrThrow({
+        where: { runId_name: { runId: run.id, name: 'avis' } },
+      });
+    };
+    const typed = await answerAvis(() => leon.message('[voice:AwACAgQAAxkBTyped]'));
+    expect(typed).toMatchObject({ value: '[voice:AwACAgQAAxkBTyped]', category: null });
+    const spoken = await answerAvis(() => leon.voice('AwACAgQAAxkBSpoken'));
+    expect(spoken).toMatchObject({ value: '[voice:AwACAgQAAxkBSpoken]', category: 'voice' });
+  });
+
   it('a sticker gets a plain answer', async () => {
     await imported('Dylan', 'T-STICK', 778);
     await send(relais, new TelegramUser(778, 'Dylan').sticker());
@@ -405,6 +466,57 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     );
     await deliver(relais);
     expect(newCalls()).toEqual([]);
+    // ...but what was meant for it still reaches them, by SMS (they agreed to SMS).
+    const smsOf = (key: string) =>
+      db.prisma.message.findUniqueOrThrow({ where: { idempotencyKey: key } });
+    expect(await smsOf('test:403:after')).toMatchObject({
+      status: 'failed',
+      failureKind: 'unreachable',
+    });
+    expect(await smsOf('test:403:after:fallback:sms')).toMatchObject({
+      channel: 'sms',
+      status: 'sent',
+      body: 'Un autre message.',
+    });
+    // An SMS preview shows the first line too: the same rule as on Telegram.
+    await enqueue(
+      db.prisma,
+      {
+        organisationId: orgId,
+        personId: person.id,
+        identityId: telegram.id,
+        channel: 'telegram',
+        text: '\nVotre RSA : pièces à fournir.',
+        purpose: 'system',
+        urgent: true,
+        idempotencyKey: 'test:403:exposing',
+      },
+      clock(),
+    );
+    await deliver(relais);
+    expect((await smsOf('test:403:exposing:fallback:sms')).body).toBe(
+      'Relais\nVotre RSA : pièces à fournir.',
+    );
+    // So do new messages of a run that talks to the Telegram chat (a consultation and its
+    // reminders keep the run's identity): the question comes by SMS, answers numbered.
+    const run = await relais.services.conversations.startRun({
+      personId: person.id,
+      identityId: telegram.id,
+      flowId: 'avis-libre',
+      cause: 'test:403:run',
+    });
+    await deliver(relais);
+    expect(newCalls()).toEqual([]);
+    const question = await db.prisma.message.findFirstOrThrow({
+      where: { contextId: run.id, channel: 'sms' },
+    });
+    expect(question).toMatchObject({
+      status: 'sent',
+      idempotencyKey: 'test:403:run:0:fallback:sms',
+    });
+    expect(question.body).toMatch(
+      /^Merci de donner votre avis !.*\n1\. Se déplacer \(mobilité\)\n2\. Santé/s,
+    );
     // ...until they unblock the bot and write again.
     await send(relais, new TelegramUser(999, 'Gérard').message('/aide'));
     await deliver(relais);
@@ -448,6 +560,82 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
       'sendMessage 1010 "Rappel : atelier demain."',
     ]);
     expect((await db.prisma.message.findUniqueOrThrow({ where: { id } })).status).toBe('sent');
+  });
+
+  it('a button Telegram cannot carry fails the message, instead of sending it without', async () => {
+    const person = await imported('Odile', 'T-64', 1212);
+    const telegram = await db.prisma.channelIdentity.findFirstOrThrow({
+      where: { personId: person.id, channel: 'telegram' },
+    });
+    const { id } = await enqueue(
+      db.prisma,
+      {
+        organisationId: orgId,
+        personId: person.id,
+        identityId: telegram.id,
+        channel: 'telegram',
+        text: 'Venez-vous jeudi ?',
+        buttons: [
+          { label: 'Oui', data: 'f:jeudi:yes' },
+          { label: 'Non', data: `f:jeudi:${'n'.repeat(60)}` },
+        ],
+        purpose: 'system',
+        urgent: true,
+        idempotencyKey: 'test:64',
+      },
+      clock(),
+    );
+    await deliver(relais);
+    expect(newCalls()).toEqual([]);
+    expect(await db.prisma.message.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      status: 'failed',
+      failureKind: 'permanent',
+      failureReason: 'the button "Non" carries 68 bytes of callback data; Telegram accepts 1 to 64',
+    });
+  });
+
+  it('a send whose answer was lost is uncertain: not sent again until the stale-claim pass', async () => {
+    const person = await imported('Rémi', 'T-CUT', 1313);
+    const telegram = await db.prisma.channelIdentity.findFirstOrThrow({
+      where: { personId: person.id, channel: 'telegram' },
+    });
+    await sleep(100);
+    const before = fake.delivered(1313).length;
+    // Telegram sends the message, but the connection is cut before its answer arrives.
+    fake.fail({ status: 'cut', chatId: 1313, times: 1 });
+    const { id } = await enqueue(
+      db.prisma,
+      {
+        organisationId: orgId,
+        personId: person.id,
+        identityId: telegram.id,
+        channel: 'telegram',
+        text: 'Atelier CV lundi à 14 h.',
+        purpose: 'system',
+        urgent: true,
+        idempotencyKey: 'test:cut',
+      },
+      clock(),
+    );
+    const { dispatcher } = relais.services;
+    await dispatcher.drain();
+    await dispatcher.drain();
+    expect(fake.delivered(1313)).toHaveLength(before + 1);
+    expect(await db.prisma.message.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      status: 'sending',
+      failureKind: 'uncertain',
+    });
+    // Telegram cannot be asked whether it took it: once the claim is stale (5 minutes,
+    // brought forward here) it goes again. A rare duplicate rather than a lost message.
+    await db.prisma.message.update({
+      where: { id },
+      data: { claimedAt: new Date(clock().getTime() - 6 * 60_000) },
+    });
+    (dispatcher as unknown as { lastStaleCheck: number }).lastStaleCheck = Number.NEGATIVE_INFINITY;
+    await deliver(relais);
+    expect(fake.delivered(1313)).toHaveLength(before + 2);
+    expect((await db.prisma.message.findUniqueOrThrow({ where: { id } })).status).toBe('sent');
+    newCalls();
   });
 
   it('429: the message waits for retry_after', async () => {

@@ -267,13 +267,14 @@ describe(`a consultation on Telegram (${usingPostgres ? 'PostgreSQL' : 'PGlite'}
     expect(run.status).toBe('completed');
     expect(await db.prisma.flowResult.count({ where: { runId: run.id } })).toBe(0);
 
-    // Every update once, under its update id.
+    // Every update once, under the bot's id and its update id.
     const inbound = await db.prisma.message.findMany({
       where: { personId: leaId, direction: 'inbound' },
       orderBy: { createdAt: 'asc' },
     });
     expect(inbound).toHaveLength(8);
-    expect(inbound.every((m) => /^in:telegram:\d+$/.test(m.idempotencyKey))).toBe(true);
+    const key = new RegExp(`^in:telegram:${fake.botInfo.id}:\\d+$`);
+    expect(inbound.every((m) => key.test(m.idempotencyKey))).toBe(true);
     expect(new Set(inbound.map((m) => m.idempotencyKey)).size).toBe(8);
 
     // A facilitator listens to the voice note through the API (never the bot token).

@@ -20,8 +20,12 @@ export interface FakeCall {
 }
 
 export interface FailureRule {
-  /** 429 (rate limit), 403 (blocked by the user), 400 (chat not found) or 5xx. */
-  status: 429 | 403 | 400 | 500 | 502 | 503;
+  /**
+   * 429 (rate limit), 403 (blocked by the user), 400 (chat not found), 5xx, or 'cut': the
+   * call is carried out (a message reaches the person) but the connection is cut before
+   * the answer, as when a timeout or a network failure hides Telegram's answer.
+   */
+  status: 429 | 403 | 400 | 500 | 502 | 503 | 'cut';
   /** Only this method; default sendMessage. '*' for any method. */
   method?: string;
   /** Only calls for this chat. */
@@ -229,6 +233,11 @@ export async function startFakeTelegramApi(
       return send(401, { ok: false, error_code: 401, description: 'Unauthorized' });
     }
     const rule = failureFor(method, params, at);
+    if (rule?.status === 'cut') {
+      record(200, result(method, params));
+      res.socket?.destroy();
+      return;
+    }
     if (rule) {
       record(rule.status);
       const description =

@@ -133,7 +133,8 @@ const cases: Case[] = [
     ask: { ask: 'text' },
     valid: [
       ['Le bus passe trop peu', { value: 'Le bus passe trop peu' }],
-      ['[voice:AwACAgQAAxkBAAIB]', { value: '[voice:AwACAgQAAxkBAAIB]', category: 'voice' }],
+      // Typed, it is text: only a voice note the channel received is marked 'voice'.
+      ['[voice:AwACAgQAAxkBAAIB]', { value: '[voice:AwACAgQAAxkBAAIB]' }],
     ],
     unclear: ['', '   '],
     hint: 'Écrivez votre réponse en quelques mots.',

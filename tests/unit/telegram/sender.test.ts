@@ -8,11 +8,12 @@ import {
   telegramLink,
 } from '../../../src/channels/telegram/link-codes.js';
 import {
+  buttonProblem,
   classifyError,
   inlineKeyboard,
-  privateFirstLine,
 } from '../../../src/channels/telegram/sender.js';
 import { chatKeyOf } from '../../../src/channels/telegram/updates.js';
+import { privateFirstLine } from '../../../src/domain/lock-screen.js';
 
 const apiError = (code: number, description: string, parameters = {}) =>
   new GrammyError(
@@ -38,9 +39,32 @@ describe('Bot API errors', () => {
     expect(classifyError(apiError(400, 'Bad Request: message is too long')).kind).toBe('permanent');
     expect(classifyError(apiError(502, 'Bad Gateway')).kind).toBe('transient');
     expect(classifyError(apiError(500, 'Internal Server Error')).kind).toBe('transient');
-    expect(
-      classifyError(new HttpError('Network request failed', new Error('ECONNRESET'))).kind,
-    ).toBe('transient');
+  });
+
+  it('marks a network failure uncertain unless the request never left', () => {
+    const network = (cause: unknown) =>
+      classifyError(new HttpError("Network request for 'sendMessage' failed!", cause));
+    // No answer in time, a cut connection: Telegram may have sent it.
+    expect(network(new Error("Request to 'sendMessage' timed out after 60 seconds"))).toEqual({
+      kind: 'transient',
+      reason: 'network: no answer in time',
+      uncertain: true,
+    });
+    expect(network(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toEqual({
+      kind: 'transient',
+      reason: 'network: ECONNRESET',
+      uncertain: true,
+    });
+    // Refused or not found: nothing went out, a retry is safe.
+    const url = 'https://api.telegram.org/bot123:secret/sendMessage';
+    const refused = network(
+      Object.assign(new Error(`request to ${url} failed, reason: connect ECONNREFUSED`), {
+        code: 'ECONNREFUSED',
+      }),
+    );
+    expect(refused).toEqual({ kind: 'transient', reason: 'network: ECONNREFUSED' });
+    // The cause's message (with the token in its URL) is never kept.
+    expect(JSON.stringify(refused)).not.toContain('secret');
   });
 });
 
@@ -54,9 +78,19 @@ describe('what a message looks like', () => {
       'Rendez-vous demain\nau sujet de votre RSA',
     );
     expect(privateFirstLine('Une transversale')).toBe('Une transversale');
+    // A notification shows the first line that is not blank: leading blank lines hide nothing.
+    expect(privateFirstLine('\n\nVotre RSA : rendez-vous demain')).toBe(
+      'Relais\nVotre RSA : rendez-vous demain',
+    );
+    expect(privateFirstLine('  \r\n\t\nLes allocataires sont invités')).toBe(
+      'Relais\nLes allocataires sont invités',
+    );
+    expect(privateFirstLine('\nRendez-vous demain\nau sujet de votre RSA')).toBe(
+      '\nRendez-vous demain\nau sujet de votre RSA',
+    );
   });
 
-  it('draws one button per row, short ones side by side, within 64 bytes of data', () => {
+  it('draws one button per row, short ones side by side', () => {
     expect(
       inlineKeyboard([
         { label: 'En voiture', data: 'f:mode:car' },
@@ -70,7 +104,18 @@ describe('what a message looks like', () => {
       ['1', '2', '3', '4', '5', '6', '7'].map((n) => ({ label: n, data: `f:hard:${n}` })),
     );
     expect(scale.map((row) => row.length)).toEqual([5, 2]);
-    expect(inlineKeyboard([{ label: 'Trop long', data: `f:${'x'.repeat(70)}` }])).toEqual([]);
+  });
+
+  it('refuses a button whose callback data Telegram cannot carry (1 to 64 bytes)', () => {
+    expect(buttonProblem([{ label: 'Oui', data: `f:${'x'.repeat(60)}:y` }])).toBeUndefined();
+    expect(buttonProblem(undefined)).toBeUndefined();
+    expect(
+      buttonProblem([
+        { label: 'Oui', data: 'f:q:yes' },
+        { label: 'Trop long', data: `f:${'é'.repeat(31)}:n` },
+      ]),
+    ).toBe('the button "Trop long" carries 66 bytes of callback data; Telegram accepts 1 to 64');
+    expect(buttonProblem([{ label: 'Vide', data: '' }])).toMatch(/"Vide" carries 0 bytes/);
   });
 });
 
