@@ -21,6 +21,9 @@ const httpUrl = z.string().refine((v) => /^https?:\/\//.test(v) && URL.canParse(
   error: 'expected an http(s) URL like https://relais.example.fr',
 });
 
+/** "rdv@cd79.fr" or "Département 79 <rdv@cd79.fr>". */
+const MAILBOX = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$|^[^<>]*<[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+>$/;
+
 const secret = (min: number, what: string) =>
   z.string().min(min, { error: `expected ${what} of at least ${min} characters` });
 
@@ -197,6 +200,42 @@ const envShape = z.object({
   /** Default send rate of one SMS provider account, messages per second, per instance. */
   SMS_RATE_PER_SECOND: positiveRate.default(20),
 
+  // Email: copies of appointment messages (see docs/email.md). Either SMTP_URL, or
+  // SMTP_HOST with SMTP_PORT, SMTP_USER and SMTP_PASSWORD; SMTP_FROM is the sender.
+  SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\/[^\s/]+(:\d+)?\/?$/.test(v) && URL.canParse(v), {
+      error:
+        'expected smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465 (TLS)',
+    })
+    .optional(),
+  SMTP_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$|^[0-9a-fA-F:.]+$/, {
+      error: 'expected a host name or IP address, e.g. smtp.departement79.fr',
+    })
+    .optional(),
+  SMTP_PORT: z.coerce
+    .number({ error: 'expected a port number, e.g. 587 (STARTTLS) or 465 (TLS)' })
+    .int({ error: 'expected a port number, e.g. 587 (STARTTLS) or 465 (TLS)' })
+    .min(1, { error: 'expected a port number, e.g. 587 (STARTTLS) or 465 (TLS)' })
+    .max(65535, { error: 'expected a port number, e.g. 587 (STARTTLS) or 465 (TLS)' })
+    .optional(),
+  /** TLS from the first byte (port 465); default: on for 465, STARTTLS otherwise. */
+  SMTP_SECURE: bool.optional(),
+  SMTP_USER: z.string().min(1).max(256).optional(),
+  SMTP_PASSWORD: z.string().min(1).max(256).optional(),
+  /** Sender of the emails: an address, or a name and an address. */
+  SMTP_FROM: z
+    .string()
+    .refine((v) => MAILBOX.test(v.trim()), {
+      error:
+        'expected an address like rdv@departement79.fr, or "Département 79 <rdv@departement79.fr>"',
+    })
+    .optional(),
+  /** Emails per second (the SMTP server's limit); none: no limit. */
+  SMTP_RATE_PER_SECOND: positiveRate.optional(),
+
   // Every channel: when and how often a person may be contacted.
   /** Non-urgent messages only in this local window, Monday to Saturday, not on holidays. */
   QUIET_HOURS: z
@@ -247,10 +286,41 @@ function crossFieldProblems(raw: Record<string, string>): string[] {
     problems.push(`${missing}: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET go together`);
   }
   for (const account of smsAccountNames(raw)) problems.push(...smsAccountProblems(raw, account));
+  problems.push(...emailProblems(raw));
   if (raw.NODE_ENV === 'production' && !raw.ANONYMITY_KEY) {
     problems.push(
       'ANONYMITY_KEY: required in production (keeps anonymous answers unlinkable; never change it)',
     );
+  }
+  return problems;
+}
+
+// Email: one SMTP server, given as a URL or by its parts, never both.
+function emailProblems(raw: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const parts = ['SMTP_PORT', 'SMTP_SECURE', 'SMTP_USER', 'SMTP_PASSWORD'].filter((k) => raw[k]);
+  if (raw.SMTP_URL && (raw.SMTP_HOST || parts.length)) {
+    problems.push(
+      `SMTP_URL: give either SMTP_URL or SMTP_HOST (with ${parts.length ? parts.join(', ') : 'SMTP_PORT, SMTP_USER, SMTP_PASSWORD'}), not both`,
+    );
+  } else if (!raw.SMTP_URL && !raw.SMTP_HOST && parts.length) {
+    problems.push(`SMTP_HOST: required with ${parts.join(', ')} (the SMTP server)`);
+  }
+  if (Boolean(raw.SMTP_USER) !== Boolean(raw.SMTP_PASSWORD)) {
+    const missing = raw.SMTP_USER ? 'SMTP_PASSWORD' : 'SMTP_USER';
+    problems.push(`${missing}: SMTP_USER and SMTP_PASSWORD go together`);
+  }
+  if (raw.SMTP_URL || raw.SMTP_HOST) {
+    if (!raw.SMTP_FROM) {
+      problems.push('SMTP_FROM: required with SMTP_URL or SMTP_HOST (the sender of the emails)');
+    }
+    if (!raw.PUBLIC_URL) {
+      problems.push(
+        'PUBLIC_URL: required with SMTP_URL or SMTP_HOST (every email carries an unsubscribe link to it)',
+      );
+    }
+  } else if (raw.SMTP_FROM) {
+    problems.push('SMTP_URL: SMTP_FROM is set but no SMTP server (SMTP_URL or SMTP_HOST)');
   }
   return problems;
 }

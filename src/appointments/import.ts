@@ -12,7 +12,14 @@ import { bulkInsert, rowsOf, COLUMNS as SQL_COLUMNS, updatedAt } from './bulk.js
 import { type CsvRow, type CsvTable, cell, hasColumn, normaliseHeader } from './csv.js';
 import { parseLocalDate } from './dates.js';
 import { chunks, uuidv7 } from './ids.js';
-import type { AppointmentService, CaseReport, CaseRequest, SessionChange } from './service.js';
+import { NOT_OFFERED } from './seats.js';
+import {
+  type AppointmentService,
+  type CaseReport,
+  type CaseRequest,
+  INDIVIDUAL_NOT_INVITED,
+  type SessionChange,
+} from './service.js';
 import type { OrganisationContext } from './settings.js';
 
 type Tx = Prisma.TransactionClient;
@@ -38,6 +45,17 @@ export const COLUMNS = {
     'telephone_portable',
     'numero_telephone',
     'phone',
+  ],
+  email: [
+    'email',
+    'e_mail',
+    'courriel',
+    'mail',
+    'adresse_mail',
+    'adresse_email',
+    'adresse_e_mail',
+    'adresse_courriel',
+    'adresse_electronique',
   ],
   birth: ['annee_naissance', 'date_naissance', 'naissance', 'birth_year', 'birthyear'],
   oriented: ['date_orientation', 'orientation', 'oriented_at', 'orientedat'],
@@ -85,6 +103,9 @@ function kindOf(raw: string | undefined, fallback: AppointmentKind): Appointment
 }
 
 const YES = new Set(['oui', 'o', 'x', '1', 'yes', 'vrai', 'true']);
+
+/** What an address must look like to be written to (the server says the rest). */
+const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[a-z]{2,}$/i;
 
 export interface InvalidRow {
   line: number;
@@ -143,6 +164,7 @@ export const PEOPLE_JSON_FIELDS: Record<string, string> = {
   ref: 'reference',
   firstName: 'prenom',
   phone: 'telephone',
+  email: 'email',
   birthYear: 'annee_naissance',
   orientedAt: 'date_orientation',
   territory: 'territoire',
@@ -196,6 +218,8 @@ interface PersonRow {
   ref: string;
   displayName: string;
   phone: string;
+  /** Lower-cased; null: no Email column or an empty cell. */
+  email: string | null;
   birthYear: number | null;
   orientedAt: Date | null;
   territoryId: string | null;
@@ -525,6 +549,7 @@ export class Importer {
         let valid: PersonRow[] = [];
         const refLines = new Map<string, number>();
         const phoneLines = new Map<string, number>();
+        const emailLines = new Map<string, number>();
         const sessionColumns =
           hasColumn(table, COLUMNS.sessionDate) || hasColumn(table, COLUMNS.session);
         for (const row of table.rows) {
@@ -536,12 +561,16 @@ export class Importer {
           if (p && phoneLines.has(p.phone)) {
             problems.push(`the same phone number as line ${phoneLines.get(p.phone)}`);
           }
+          if (p?.email && emailLines.has(p.email)) {
+            problems.push(`the same email address as line ${emailLines.get(p.email)}`);
+          }
           if (!p || problems.length) {
             invalid.push({ line: row.line, reason: [...new Set(problems)].join('; ') });
             continue;
           }
           refLines.set(p.ref, row.line);
           phoneLines.set(p.phone, row.line);
+          if (p.email) emailLines.set(p.email, row.line);
           valid.push(p);
         }
 
@@ -560,6 +589,7 @@ export class Importer {
           }
         >();
         const numbers = new Map<string, { personId: string; id: string }>();
+        const emails = new Map<string, { personId: string; id: string }>();
         for (const part of chunks(valid, 5000)) {
           for (const p of await tx.person.findMany({
             where: { organisationId: org.id, externalRef: { in: part.map((r) => r.ref) } },
@@ -587,6 +617,15 @@ export class Importer {
           })) {
             numbers.set(i.address, { personId: i.personId, id: i.id });
           }
+          const addresses = part.flatMap((r) => (r.email ? [r.email] : []));
+          if (addresses.length) {
+            for (const i of await tx.channelIdentity.findMany({
+              where: { organisationId: org.id, channel: 'email', address: { in: addresses } },
+              select: { id: true, personId: true, address: true },
+            })) {
+              emails.set(i.address, { personId: i.personId, id: i.id });
+            }
+          }
         }
         // A number is one person's: replies by SMS must find who wrote.
         valid = valid.filter((r) => {
@@ -594,6 +633,11 @@ export class Importer {
           const self = known.get(r.ref);
           if (owner && owner.personId !== self?.id) {
             invalid.push({ line: r.line, reason: 'this phone number belongs to another person' });
+            return false;
+          }
+          const mailOwner = r.email ? emails.get(r.email) : undefined;
+          if (mailOwner && mailOwner.personId !== self?.id) {
+            invalid.push({ line: r.line, reason: 'this email address belongs to another person' });
             return false;
           }
           return true;
@@ -680,9 +724,26 @@ export class Importer {
         // Mobile numbers: consent from the import (the département's own file), evidence kept.
         const identities: Prisma.ChannelIdentityCreateManyInput[] = [];
         const replaced: string[] = [];
+        const replacedEmails: string[] = [];
         for (const r of valid) {
-          if (numbers.has(r.phone)) continue;
           const personId = personIds.get(r.ref) as string;
+          // An email address too, when the file has one: copies of appointment messages
+          // go to it if the organisation sends them (settings emailCopy).
+          if (r.email && !emails.has(r.email)) {
+            if (known.has(r.ref)) replacedEmails.push(personId);
+            identities.push({
+              id: uuidv7(now.getTime()),
+              organisationId: org.id,
+              personId,
+              channel: 'email',
+              address: r.email,
+              consent: 'granted',
+              consentAt: now,
+              consentSource: 'import',
+              createdAt: now,
+            });
+          }
+          if (numbers.has(r.phone)) continue;
           if (known.has(r.ref)) replaced.push(personId);
           identities.push({
             id: uuidv7(now.getTime()),
@@ -694,6 +755,15 @@ export class Importer {
             consentAt: now,
             consentSource: 'import',
             createdAt: now,
+          });
+        }
+        if (replacedEmails.length) {
+          await tx.channelIdentity.updateMany({
+            where: { personId: { in: replacedEmails }, channel: 'email', unreachableAt: null },
+            data: {
+              unreachableAt: now,
+              unreachableReason: 'replaced by a newer address (import)',
+            },
           });
         }
         if (replaced.length) {
@@ -793,6 +863,10 @@ export class Importer {
     if (!first) problems.push('missing first name');
     const phone = normalisePhone(cell(row, COLUMNS.phone), org.phoneRegion);
     if (!phone.ok) problems.push(`phone: ${phone.message}`);
+    const emailText = cell(row, COLUMNS.email)?.trim().toLowerCase();
+    if (emailText && (emailText.length > 254 || !EMAIL.test(emailText))) {
+      problems.push('email: not an email address (expected name@example.fr)');
+    }
     let birthYear: number | null = null;
     const birth = cell(row, COLUMNS.birth);
     if (birth) {
@@ -846,6 +920,7 @@ export class Importer {
     if (mode === 'invitation') {
       const kind = kindOf(cell(row, COLUMNS.kind), options.kind ?? 'rio');
       if (!kind) problems.push(`unknown type "${cell(row, COLUMNS.kind)}"`);
+      else if (kind === NOT_OFFERED) problems.push(INDIVIDUAL_NOT_INVITED);
       else action = { mode: 'invitation', kind };
     } else if (mode === 'convocation') {
       const sessionRef = cell(row, COLUMNS.session);
@@ -867,6 +942,7 @@ export class Importer {
       ref,
       displayName: first.slice(0, 64),
       phone: phone.e164,
+      email: emailText || null,
       birthYear,
       orientedAt,
       territoryId,

@@ -23,13 +23,20 @@ export const ACTIVE_STATES: ParticipationState[] = ['invited', 'confirmed', 'wan
 
 export type SeatOutcome = 'ok' | 'full' | 'unavailable';
 
+/**
+ * Individual rendez-vous are one person's (a référent and that person): never a seat to
+ * offer or take by choice, whatever their capacity says (null, as imported).
+ */
+export const NOT_OFFERED: AppointmentKind = 'individual';
+
 /** Locks the session and says whether one more seat can be taken in this transaction. */
 export async function lockSeat(tx: Tx, appointmentId: string, now: Date): Promise<SeatOutcome> {
   const rows = await tx.$queryRaw<
-    { capacity: number | null; status: string; startsAt: Date }[]
-  >`SELECT capacity, status::text AS status, "startsAt" FROM "Appointment" WHERE id = ${appointmentId}::uuid FOR UPDATE`;
+    { capacity: number | null; status: string; startsAt: Date; kind: string }[]
+  >`SELECT capacity, status::text AS status, "startsAt", kind::text AS kind FROM "Appointment" WHERE id = ${appointmentId}::uuid FOR UPDATE`;
   const row = rows[0];
   if (row?.status !== 'scheduled' || row.startsAt <= now) return 'unavailable';
+  if (row.kind === NOT_OFFERED) return 'unavailable';
   if (row.capacity === null) return 'ok';
   const taken = await tx.participation.count({
     where: { appointmentId, state: { in: SEAT_STATES } },
@@ -61,8 +68,12 @@ export async function seatsTaken(db: Db, appointmentIds: string[]): Promise<Map<
   return taken;
 }
 
-/** The next sessions of a kind with a free seat, soonest first. */
+/**
+ * The next sessions of a kind with a free seat, soonest first. A null capacity is an
+ * open session (no limit); individual rendez-vous are never offered.
+ */
 export async function sessionsWithSeats(db: Db, q: SessionQuery) {
+  if (q.kind === NOT_OFFERED) return [];
   const candidates = await db.appointment.findMany({
     where: {
       organisationId: q.organisationId,

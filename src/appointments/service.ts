@@ -12,7 +12,9 @@ import type {
   ChannelIdentity,
   FollowUpKind,
   Invitation,
+  Participation,
   ParticipationMode,
+  Person,
   Prisma,
   PrismaClient,
   ScheduledFire,
@@ -26,7 +28,7 @@ import { bulkInsert, bulkInsertReturningIds, COLUMNS, rowsOf, updatedAt } from '
 import { ageBandOf, DAY_MS, localDay, shiftLocal } from './dates.js';
 import { chunks, uuidv7 } from './ids.js';
 import { planPoints, pointStillUseful } from './planning.js';
-import { ACTIVE_STATES, lockSeat, seatsTaken, sessionsWithSeats } from './seats.js';
+import { ACTIVE_STATES, lockSeat, NOT_OFFERED, seatsTaken, sessionsWithSeats } from './seats.js';
 import { type OrganisationContext, organisationContext, pointsFor } from './settings.js';
 import { AppointmentTexts, type SessionInfo, type TextContext } from './texts.js';
 
@@ -73,6 +75,46 @@ export function appointmentIdentity(identities: ChannelIdentity[]): ChannelIdent
         rank[i.channel] !== undefined,
     )
     .sort((a, b) => (rank[a.channel] as number) - (rank[b.channel] as number))[0];
+}
+
+/** The person's email address for copies: consented, not opted out, reachable. */
+export function emailIdentity(identities: ChannelIdentity[]): ChannelIdentity | undefined {
+  return identities.find(
+    (i) => i.channel === 'email' && i.consent === 'granted' && !i.optedOutAt && !i.unreachableAt,
+  );
+}
+
+/** An email copy of an appointment message (the organisation's emailCopy setting). */
+export interface EmailCopy {
+  subject: string;
+  paragraphs: string[];
+}
+
+/** What a message about a moved or cancelled session is sent with. */
+interface QueueOptions {
+  /** The idempotency key; with several texts, ":<n>" is added to each. */
+  key: string;
+  /** One text: the key as it is. */
+  single?: boolean;
+  urgent?: boolean;
+  /** Of the first text (and of the email copy). */
+  notAfter?: Date;
+  contextId: string;
+  email?: EmailCopy;
+  now: Date;
+}
+
+interface ChangeContext {
+  org: OrganisationContext;
+  before: AppointmentWithReferent;
+  after: AppointmentWithReferent;
+  cancel: boolean;
+  urgent: boolean;
+  now: Date;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export interface SessionChange {
@@ -127,7 +169,11 @@ interface FireRow {
   dedupeKey: string;
 }
 
-function sessionInfo(a: Appointment): SessionInfo {
+/** Reads an appointment with the name of its référent (individual rendez-vous name them). */
+const WITH_REFERENT = { referent: { select: { displayName: true } } } as const;
+type AppointmentWithReferent = Appointment & { referent?: { displayName: string } | null };
+
+function sessionInfo(a: AppointmentWithReferent): SessionInfo {
   return {
     id: a.id,
     kind: a.kind,
@@ -137,8 +183,13 @@ function sessionInfo(a: Appointment): SessionInfo {
     address: a.address,
     byPhone: a.byPhone,
     organiserName: a.organiserName,
+    referentName: a.referent?.displayName ?? null,
   };
 }
+
+/** Why an individual rendez-vous is never offered to choose from. */
+export const INDIVIDUAL_NOT_INVITED =
+  "an individual rendez-vous is one person's: convoke the person to their own rendez-vous (mode convocation) instead of inviting them to choose";
 
 function inboundIdOf(cause: string): string | undefined {
   return /^reply:([0-9a-f-]{36})$/i.exec(cause)?.[1];
@@ -179,6 +230,75 @@ export class AppointmentService {
       channel: identity.channel,
       smsAccents: org.smsAccents,
     };
+  }
+
+  /**
+   * The email copy of a message, when the organisation sends them: the richest wording
+   * (address included, no SMS limit), and where to answer.
+   */
+  private emailCopy(
+    org: OrganisationContext,
+    ctx: TextContext,
+    subject: string,
+    info: SessionInfo,
+    render: (long: TextContext) => string[],
+  ): EmailCopy | undefined {
+    if (!org.settings.emailCopy) return undefined;
+    return {
+      subject: this.texts.subject(ctx, subject, info),
+      paragraphs: [...render({ ...ctx, long: true }), this.texts.replyVia(ctx.lang, ctx.channel)],
+    };
+  }
+
+  /**
+   * Queues an appointment message on the person's channel, and its email copy (key
+   * suffix ":email") when there is one and the person has a consented email address.
+   */
+  private async queueAll(
+    tx: Tx,
+    org: OrganisationContext,
+    person: { id: string; identities: ChannelIdentity[] },
+    identity: ChannelIdentity,
+    texts: string[],
+    o: QueueOptions,
+  ): Promise<void> {
+    const common = {
+      organisationId: org.id,
+      personId: person.id,
+      purpose: 'appointment' as const,
+      urgent: o.urgent ?? false,
+      contextType: CONTEXT_CASE,
+      contextId: o.contextId,
+    };
+    for (const [n, text] of texts.entries()) {
+      await enqueue(
+        tx,
+        {
+          ...common,
+          identityId: identity.id,
+          channel: identity.channel,
+          text,
+          idempotencyKey: o.single ? o.key : `${o.key}:${n}`,
+          notAfter: n === 0 ? o.notAfter : undefined,
+        },
+        o.now,
+      );
+    }
+    const mail = o.email ? emailIdentity(person.identities) : undefined;
+    if (!o.email || !mail) return;
+    await enqueue(
+      tx,
+      {
+        ...common,
+        identityId: mail.id,
+        channel: 'email',
+        text: o.email.paragraphs.join('\n\n'),
+        subject: o.email.subject,
+        idempotencyKey: `${o.key}:email`,
+        notAfter: o.notAfter,
+      },
+      o.now,
+    );
   }
 
   // ---------------------------------------------------------------------------------
@@ -335,6 +455,16 @@ export class AppointmentService {
       });
       for (const r of rows) existing.add(`${r.appointmentId}:${r.personId}`);
     }
+    // An individual rendez-vous already someone's is not given to another person.
+    const holders = new Map<string, string>();
+    const individual = appointmentIds.filter((id) => appointments.get(id)?.kind === NOT_OFFERED);
+    for (const part of chunks(individual, 5000)) {
+      const rows = await tx.participation.findMany({
+        where: { appointmentId: { in: part }, state: { in: ACTIVE_STATES } },
+        select: { personId: true, appointmentId: true },
+      });
+      for (const r of rows) holders.set(r.appointmentId, r.personId);
+    }
     const openCases = new Set<string>();
     if (invitations.length) {
       for (const part of chunks([...new Set(invitations.map((r) => r.person.id))], 5000)) {
@@ -372,6 +502,16 @@ export class AppointmentService {
         });
         continue;
       }
+      const holder = holders.get(a.id);
+      if (a.kind === NOT_OFFERED && holder && holder !== r.person.id) {
+        report.skipped.push({
+          line: r.line,
+          personId: r.person.id,
+          reason: "this individual rendez-vous is another person's",
+        });
+        continue;
+      }
+      if (a.kind === NOT_OFFERED) holders.set(a.id, r.person.id);
       seen.add(key);
       const invitationId = uuidv7(now.getTime());
       const participationId = uuidv7(now.getTime());
@@ -416,6 +556,15 @@ export class AppointmentService {
     const offerCache = new Map<string, Appointment[]>();
     for (const r of invitations) {
       const key = `${r.person.id}:${r.kind}`;
+      if (r.kind === NOT_OFFERED) {
+        // The import and the API refuse these first; this keeps any other caller honest.
+        report.skipped.push({
+          line: r.line,
+          personId: r.person.id,
+          reason: INDIVIDUAL_NOT_INVITED,
+        });
+        continue;
+      }
       if (openCases.has(key) || seen.has(key)) {
         report.skipped.push({
           line: r.line,
@@ -507,7 +656,7 @@ export class AppointmentService {
       const p = await tx.participation.findUnique({
         where: { id: fire.subjectId },
         include: {
-          appointment: true,
+          appointment: { include: WITH_REFERENT },
           person: { include: { identities: true } },
         },
       });
@@ -528,22 +677,15 @@ export class AppointmentService {
       if (!identity) return 'skipped';
       const ctx = this.textContext(org, p.person.language, identity);
       const key = first ? 'convocation' : point.anchor === 'invitation' ? 'relaunch' : 'reminder';
-      await enqueue(
-        tx,
-        {
-          organisationId: org.id,
-          personId: p.personId,
-          identityId: identity.id,
-          channel: identity.channel,
-          text: this.texts.session(ctx, key, sessionInfo(a)),
-          purpose: 'appointment',
-          idempotencyKey: `fire:${fire.id}`,
-          notAfter: a.startsAt,
-          contextType: CONTEXT_CASE,
-          contextId: p.invitationId ?? p.id,
-        },
+      const info = sessionInfo(a);
+      await this.queueAll(tx, org, p.person, identity, [this.texts.session(ctx, key, info)], {
+        key: `fire:${fire.id}`,
+        single: true,
+        notAfter: a.startsAt,
+        contextId: p.invitationId ?? p.id,
+        email: this.emailCopy(org, ctx, key, info, (long) => [this.texts.session(long, key, info)]),
         now,
-      );
+      });
       if (p.invitationId) {
         await tx.invitation.update({
           where: { id: p.invitationId },
@@ -605,27 +747,17 @@ export class AppointmentService {
       if (!identity) return 'skipped';
       const ctx = this.textContext(org, inv.person.language, identity);
       const head = this.kindTitle(ctx, options[0] as Appointment);
-      await enqueue(
-        tx,
-        {
-          organisationId: org.id,
-          personId: inv.personId,
-          identityId: identity.id,
-          channel: identity.channel,
-          text: this.texts.choice(
-            ctx,
-            first ? 'choice' : 'choiceRelaunch',
-            head,
-            options.map(sessionInfo),
-          ),
-          purpose: 'appointment',
-          idempotencyKey: `fire:${fire.id}`,
-          notAfter: options[0]?.startsAt,
-          contextType: CONTEXT_CASE,
-          contextId: inv.id,
-        },
+      const key = first ? 'choice' : 'choiceRelaunch';
+      const offered = options.map(sessionInfo);
+      const render = (t: TextContext) => [this.texts.choice(t, key, head, offered)];
+      await this.queueAll(tx, org, inv.person, identity, render(ctx), {
+        key: `fire:${fire.id}`,
+        single: true,
+        notAfter: options[0]?.startsAt,
+        contextId: inv.id,
+        email: this.emailCopy(org, ctx, key, offered[0] as SessionInfo, render),
         now,
-      );
+      });
       await tx.invitation.update({
         where: { id: inv.id },
         data: { options: options.map((o) => o.id), awaiting: 'choice', askedAt: now },
@@ -656,6 +788,7 @@ export class AppointmentService {
       .filter(
         (a): a is Appointment =>
           Boolean(a) &&
+          (a as Appointment).kind !== NOT_OFFERED &&
           (a as Appointment).startsAt.getTime() > after &&
           ((a as Appointment).capacity === null ||
             (taken.get((a as Appointment).id) ?? 0) < ((a as Appointment).capacity as number)),
@@ -671,7 +804,13 @@ export class AppointmentService {
     personId: string,
     kind: FollowUpKind,
     now: Date,
-    links: { invitationId?: string; appointmentId?: string; messageId?: string } = {},
+    links: {
+      invitationId?: string;
+      appointmentId?: string;
+      messageId?: string;
+      /** Who handles it, when not the person's référent (the rendez-vous' own). */
+      referentId?: string | null;
+    } = {},
   ): Promise<void> {
     const person = await db.person.findUnique({
       where: { id: personId },
@@ -681,7 +820,7 @@ export class AppointmentService {
       data: {
         organisationId,
         personId,
-        referentId: person?.referentId ?? null,
+        referentId: links.referentId ?? person?.referentId ?? null,
         kind,
         invitationId: links.invitationId ?? null,
         appointmentId: links.appointmentId ?? null,
@@ -824,7 +963,7 @@ export class AppointmentService {
     const p = kase.participationId
       ? await tx.participation.findUnique({
           where: { id: kase.participationId },
-          include: { appointment: true },
+          include: { appointment: { include: WITH_REFERENT } },
         })
       : null;
     if (!p) return this.keepMessage(r, kase, messageId, false);
@@ -860,8 +999,11 @@ export class AppointmentService {
         await this.followUp(tx, org.id, kase.personId, 'no_date', now, {
           invitationId: kase.id,
           appointmentId: a.id,
+          referentId: a.referentId,
         });
-        await r.send(this.texts.t(r.lang, 'ack.individualDeclined', { who: r.Who }), kase.id);
+        // The rendez-vous' référent proposes the next date: named when known.
+        const who = a.referent?.displayName ?? r.Who;
+        await r.send(this.texts.t(r.lang, 'ack.individualDeclined', { who }), kase.id);
         return;
       }
       return this.offerOthers(r, kase, [a.id], 'declinedOffers');
@@ -1001,9 +1143,12 @@ export class AppointmentService {
 
   /**
    * Moves (new time or place) or cancels a session: its version goes up so pending
-   * reminders do nothing, and every person still expected is told at once (urgent when
-   * the old or new date is today). Moved: they are asked to confirm again and the
-   * reminders are planned anew. Cancelled: other sessions are offered.
+   * reminders do nothing, and every person concerned is told at once (urgent when the
+   * old or new date is today). People expected there: after a move they are asked to
+   * confirm again and the reminders are planned anew; after a cancellation other
+   * sessions are offered (an individual rendez-vous: the référent will propose a date).
+   * People still choosing with this session among their A, B, C: offered again without
+   * it, or told its new date.
    */
   async changeSession(
     organisationId: string,
@@ -1020,160 +1165,337 @@ export class AppointmentService {
     id: string,
     change: SessionChange,
   ): Promise<{ appointment: Appointment; told: number }> {
-    {
-      const now = this.now();
-      const before = await tx.appointment.findFirst({ where: { id, organisationId } });
-      if (!before) throw new AppointmentError(404, 'no such appointment in this organisation');
-      if (before.status === 'cancelled')
-        throw new AppointmentError(409, 'the appointment is cancelled');
-      // Lock order everywhere: the cases first (by id), then the session.
-      const active = await tx.participation.findMany({
-        where: { appointmentId: id, state: { in: ACTIVE_STATES } },
-        orderBy: { id: 'asc' },
-      });
-      const caseIds = active.flatMap((p) => (p.invitationId ? [p.invitationId] : [])).sort();
-      if (caseIds.length) {
-        await tx.$queryRaw`SELECT id FROM "Invitation" WHERE id = ANY(${caseIds}::uuid[]) ORDER BY id FOR UPDATE`;
-      }
-      await tx.$queryRaw`SELECT id FROM "Appointment" WHERE id = ${id}::uuid FOR UPDATE`;
-      const moved =
-        (change.startsAt && change.startsAt.getTime() !== before.startsAt.getTime()) ||
-        (change.place !== undefined && change.place !== before.place) ||
-        (change.address !== undefined && change.address !== before.address);
-      const material = Boolean(change.cancel || moved);
-      const a = await tx.appointment.update({
-        where: { id },
-        data: {
-          ...(change.startsAt ? { startsAt: change.startsAt } : {}),
-          ...(change.endsAt !== undefined ? { endsAt: change.endsAt } : {}),
-          ...(change.place !== undefined ? { place: change.place } : {}),
-          ...(change.address !== undefined ? { address: change.address } : {}),
-          ...(change.capacity !== undefined ? { capacity: change.capacity } : {}),
-          ...(change.title ? { title: change.title } : {}),
-          ...(change.organiserName !== undefined ? { organiserName: change.organiserName } : {}),
-          ...(change.cancel ? { status: 'cancelled' as const } : {}),
-          ...(material ? { version: { increment: 1 } } : {}),
-        },
-      });
-      if (!material) return { appointment: a, told: 0 };
-      const org = await this.organisation(tx, organisationId);
-      await this.dropParticipationFires(
-        tx,
-        active.map((p) => p.id),
-      );
-      const today = localDay(now, org.timezone);
-      const urgent =
+    const now = this.now();
+    const before = await tx.appointment.findFirst({
+      where: { id, organisationId },
+      include: WITH_REFERENT,
+    });
+    if (!before) throw new AppointmentError(404, 'no such appointment in this organisation');
+    if (before.status === 'cancelled') {
+      throw new AppointmentError(409, 'the appointment is cancelled');
+    }
+    const active = await tx.participation.findMany({
+      where: { appointmentId: id, state: { in: ACTIVE_STATES } },
+      orderBy: { id: 'asc' },
+    });
+    // Cases still choosing whose offer (A, B, C) includes this session.
+    const choosing = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM "Invitation"
+       WHERE "organisationId" = ${organisationId}::uuid AND status = 'choosing'
+         AND options @> ${JSON.stringify([id])}::jsonb
+       ORDER BY id`;
+    // Lock order everywhere: the cases first (by id), then the session.
+    const caseIds = [
+      ...new Set([
+        ...active.flatMap((p) => (p.invitationId ? [p.invitationId] : [])),
+        ...choosing.map((c) => c.id),
+      ]),
+    ].sort();
+    if (caseIds.length) {
+      await tx.$queryRaw`SELECT id FROM "Invitation" WHERE id = ANY(${caseIds}::uuid[]) ORDER BY id FOR UPDATE`;
+    }
+    await tx.$queryRaw`SELECT id FROM "Appointment" WHERE id = ${id}::uuid FOR UPDATE`;
+    const moved =
+      (change.startsAt && change.startsAt.getTime() !== before.startsAt.getTime()) ||
+      (change.place !== undefined && change.place !== before.place) ||
+      (change.address !== undefined && change.address !== before.address);
+    const material = Boolean(change.cancel || moved);
+    const a = await tx.appointment.update({
+      where: { id },
+      data: {
+        ...(change.startsAt ? { startsAt: change.startsAt } : {}),
+        ...(change.endsAt !== undefined ? { endsAt: change.endsAt } : {}),
+        ...(change.place !== undefined ? { place: change.place } : {}),
+        ...(change.address !== undefined ? { address: change.address } : {}),
+        ...(change.capacity !== undefined ? { capacity: change.capacity } : {}),
+        ...(change.title ? { title: change.title } : {}),
+        ...(change.organiserName !== undefined ? { organiserName: change.organiserName } : {}),
+        ...(change.cancel ? { status: 'cancelled' as const } : {}),
+        ...(material ? { version: { increment: 1 } } : {}),
+      },
+      include: WITH_REFERENT,
+    });
+    if (!material) return { appointment: a, told: 0 };
+    const org = await this.organisation(tx, organisationId);
+    await this.dropParticipationFires(
+      tx,
+      active.map((p) => p.id),
+    );
+    const today = localDay(now, org.timezone);
+    const change$: ChangeContext = {
+      org,
+      before,
+      after: a,
+      cancel: Boolean(change.cancel),
+      urgent:
         localDay(before.startsAt, org.timezone) === today ||
-        localDay(a.startsAt, org.timezone) === today;
-      let told = 0;
-      const people = await tx.person.findMany({
-        where: { id: { in: active.map((p) => p.personId) } },
-        include: { identities: true },
-      });
-      for (const p of active) {
-        const person = people.find((x) => x.id === p.personId);
-        if (!person) continue;
-        const identity = appointmentIdentity(person.identities);
-        const ctx = identity ? this.textContext(org, person.language, identity) : undefined;
-        const key = `appt:${a.id}:v${a.version}:${change.cancel ? 'cancelled' : 'moved'}:${p.id}`;
-        if (change.cancel) {
-          await tx.participation.update({ where: { id: p.id }, data: { state: 'cancelled' } });
-          let texts: string[] = [];
-          if (p.invitationId) {
-            const kase = await tx.invitation.findUniqueOrThrow({ where: { id: p.invitationId } });
-            const options = await this.offers(tx, org, kase.kind, kase.territoryId, now, [a.id]);
-            await tx.invitation.update({
-              where: { id: kase.id },
-              data: options.length
-                ? {
-                    status: 'choosing',
-                    awaiting: 'choice',
-                    askedAt: now,
-                    options: options.map((o) => o.id),
-                    participationId: null,
-                    version: { increment: 1 },
-                  }
-                : {
-                    status: 'no_session',
-                    awaiting: null,
-                    options: [],
-                    participationId: null,
-                    version: { increment: 1 },
-                  },
-            });
-            if (!options.length) {
-              await this.followUp(tx, org.id, p.personId, 'no_date', now, {
-                invitationId: kase.id,
-                appointmentId: a.id,
-              });
-            }
-            if (ctx)
-              texts = this.texts.cancelled(ctx, sessionInfo(before), options.map(sessionInfo));
-          } else if (ctx) {
-            texts = this.texts.cancelled(ctx, sessionInfo(before), []);
-          }
-          if (identity && texts.length) {
-            for (const [n, text] of texts.entries()) {
-              await enqueue(
-                tx,
-                {
-                  organisationId: org.id,
-                  personId: p.personId,
-                  identityId: identity.id,
-                  channel: identity.channel,
-                  text,
-                  purpose: 'appointment',
-                  urgent,
-                  idempotencyKey: `${key}:${n}`,
-                  notAfter: n === 0 && before.startsAt > now ? before.startsAt : undefined,
-                  contextType: CONTEXT_CASE,
-                  contextId: p.invitationId ?? p.id,
-                },
-                now,
-              );
-            }
-            told++;
-          }
-          continue;
-        }
-        // Moved: the person confirms the new date again; reminders are planned anew.
-        await tx.participation.update({
-          where: { id: p.id },
-          data: { state: 'invited', confirmedAt: null, respondedAt: null },
-        });
-        await this.insertFires(
-          tx,
-          this.participationFires(org, { id: p.id, invitedAt: now }, a, 'appointment', now),
-        );
+        localDay(a.startsAt, org.timezone) === today,
+      now,
+    };
+    let told = 0;
+    const people = await tx.person.findMany({
+      where: { id: { in: active.map((p) => p.personId) } },
+      include: { identities: true, referent: { select: { displayName: true } } },
+    });
+    for (const p of active) {
+      const person = people.find((x) => x.id === p.personId);
+      if (!person) continue;
+      if (await this.tellParticipant(tx, change$, p, person)) told++;
+    }
+    for (const c of choosing) {
+      if (await this.tellChoosing(tx, change$, c.id)) told++;
+    }
+    return { appointment: a, told };
+  }
+
+  /** One person expected at a moved or cancelled session; true when they are told. */
+  private async tellParticipant(
+    tx: Tx,
+    c: ChangeContext,
+    p: Participation,
+    person: Person & {
+      identities: ChannelIdentity[];
+      referent: { displayName: string } | null;
+    },
+  ): Promise<boolean> {
+    const { org, before, after: a, now } = c;
+    const identity = appointmentIdentity(person.identities);
+    const ctx = identity ? this.textContext(org, person.language, identity) : undefined;
+    const key = `appt:${a.id}:v${a.version}:${c.cancel ? 'cancelled' : 'moved'}:${p.id}`;
+    const contextId = p.invitationId ?? p.id;
+    if (c.cancel) {
+      await tx.participation.update({ where: { id: p.id }, data: { state: 'cancelled' } });
+      let texts: string[] = [];
+      let email: EmailCopy | undefined;
+      if (a.kind === NOT_OFFERED) {
+        // Someone's own rendez-vous: nobody else's is offered; the référent proposes a date.
         if (p.invitationId) {
           await tx.invitation.update({
             where: { id: p.invitationId },
-            data: { awaiting: 'confirm', askedAt: now },
+            data: {
+              status: 'cancelled',
+              awaiting: null,
+              options: [],
+              participationId: null,
+              version: { increment: 1 },
+            },
           });
         }
-        if (identity && ctx && a.startsAt > now) {
-          await enqueue(
-            tx,
-            {
-              organisationId: org.id,
-              personId: p.personId,
-              identityId: identity.id,
-              channel: identity.channel,
-              text: this.texts.session(ctx, 'moved', sessionInfo(a)),
-              purpose: 'appointment',
-              urgent,
-              idempotencyKey: key,
-              notAfter: a.startsAt,
-              contextType: CONTEXT_CASE,
-              contextId: p.invitationId ?? p.id,
-            },
-            now,
+        await this.followUp(tx, org.id, p.personId, 'no_date', now, {
+          ...(p.invitationId ? { invitationId: p.invitationId } : {}),
+          appointmentId: a.id,
+          referentId: a.referentId,
+        });
+        if (ctx) {
+          const who =
+            before.referent?.displayName ??
+            capitalise(this.texts.who(ctx.lang, person.referent?.displayName));
+          const later = this.texts.t(ctx.lang, 'laterReferent', { who });
+          texts = this.texts.cancelled(ctx, sessionInfo(before), [], later);
+          email = this.emailCopy(org, ctx, 'cancelled', sessionInfo(before), (long) =>
+            this.texts.cancelled(long, sessionInfo(before), [], later),
           );
-          told++;
         }
+      } else if (p.invitationId) {
+        const kase = await tx.invitation.findUniqueOrThrow({ where: { id: p.invitationId } });
+        const options = await this.offers(tx, org, kase.kind, kase.territoryId, now, [a.id]);
+        await tx.invitation.update({
+          where: { id: kase.id },
+          data: options.length
+            ? {
+                status: 'choosing',
+                awaiting: 'choice',
+                askedAt: now,
+                options: options.map((o) => o.id),
+                participationId: null,
+                version: { increment: 1 },
+              }
+            : {
+                status: 'no_session',
+                awaiting: null,
+                options: [],
+                participationId: null,
+                version: { increment: 1 },
+              },
+        });
+        if (!options.length) {
+          await this.followUp(tx, org.id, p.personId, 'no_date', now, {
+            invitationId: kase.id,
+            appointmentId: a.id,
+          });
+        }
+        if (ctx) {
+          texts = this.texts.cancelled(ctx, sessionInfo(before), options.map(sessionInfo));
+          email = this.emailCopy(org, ctx, 'cancelled', sessionInfo(before), (long) =>
+            this.texts.cancelled(long, sessionInfo(before), options.map(sessionInfo)),
+          );
+        }
+      } else if (ctx) {
+        texts = this.texts.cancelled(ctx, sessionInfo(before), []);
+        email = this.emailCopy(org, ctx, 'cancelled', sessionInfo(before), (long) =>
+          this.texts.cancelled(long, sessionInfo(before), []),
+        );
       }
-      return { appointment: a, told };
+      if (!identity || !texts.length) return false;
+      await this.queueAll(tx, org, person, identity, texts, {
+        key,
+        urgent: c.urgent,
+        notAfter: before.startsAt > now ? before.startsAt : undefined,
+        contextId,
+        email,
+        now,
+      });
+      return true;
     }
+    // Moved: the person confirms the new date again; reminders are planned anew.
+    await tx.participation.update({
+      where: { id: p.id },
+      data: { state: 'invited', confirmedAt: null, respondedAt: null },
+    });
+    await this.insertFires(
+      tx,
+      this.participationFires(org, { id: p.id, invitedAt: now }, a, 'appointment', now),
+    );
+    if (p.invitationId) {
+      await tx.invitation.update({
+        where: { id: p.invitationId },
+        data: { awaiting: 'confirm', askedAt: now },
+      });
+    }
+    if (!identity || !ctx || a.startsAt <= now) return false;
+    const text = this.texts.session(ctx, 'moved', sessionInfo(a));
+    await this.queueAll(tx, org, person, identity, [text], {
+      key,
+      single: true,
+      urgent: c.urgent,
+      notAfter: a.startsAt,
+      contextId,
+      email: this.emailCopy(org, ctx, 'moved', sessionInfo(a), (long) => [
+        this.texts.session(long, 'moved', sessionInfo(a)),
+      ]),
+      now,
+    });
+    return true;
+  }
+
+  /**
+   * A case still choosing whose offer included the moved or cancelled session: offered
+   * again (without a cancelled session, topped up), its version bumped so relaunches
+   * planned for the old offer do nothing (those not yet due are planned again for the new
+   * one). True when the person is told.
+   */
+  private async tellChoosing(tx: Tx, c: ChangeContext, caseId: string): Promise<boolean> {
+    const { org, before, after: a, now } = c;
+    const kase = await tx.invitation.findUniqueOrThrow({
+      where: { id: caseId },
+      include: { person: { include: { identities: true } } },
+    });
+    if (kase.status !== 'choosing') return false;
+    const count = org.settings.offer.count;
+    let options = await this.stillOffered(tx, org, kase, now);
+    if (options.length < count) {
+      const more = await this.offers(tx, org, kase.kind, kase.territoryId, now, [
+        ...options.map((o) => o.id),
+        a.id,
+      ]);
+      options = [...options, ...more].slice(0, count);
+    }
+    const version = kase.version + 1;
+    const asked = kase.askedAt !== null;
+    if (!options.length) {
+      await tx.invitation.update({
+        where: { id: kase.id },
+        data: { status: 'no_session', awaiting: null, options: [], version },
+      });
+      await this.followUp(tx, org.id, kase.personId, 'no_session', now, {
+        invitationId: kase.id,
+        appointmentId: a.id,
+      });
+    } else {
+      await tx.invitation.update({
+        where: { id: kase.id },
+        data: {
+          options: options.map((o) => o.id),
+          version,
+          ...(asked ? { awaiting: 'choice', askedAt: now } : {}),
+        },
+      });
+    }
+    await this.carryInvitationFires(tx, kase.id, version, options.length > 0);
+    // Not asked yet (the invitation is still to go out): it will carry the new offer.
+    const identity = appointmentIdentity(kase.person.identities);
+    if (!asked || !identity) return false;
+    const ctx = this.textContext(org, kase.person.language, identity);
+    const key = `appt:${a.id}:v${a.version}:${c.cancel ? 'cancelled' : 'moved'}:inv:${kase.id}`;
+    const offered = options.map(sessionInfo);
+    let render: (t: TextContext) => string[];
+    let subject: 'cancelled' | 'moved' | 'choiceMoved';
+    if (c.cancel) {
+      subject = 'cancelled';
+      render = (t) => this.texts.cancelled(t, sessionInfo(before), offered);
+    } else if (!options.length) {
+      subject = 'moved';
+      render = (t) => [this.texts.movedNoOffer(t, sessionInfo(a))];
+    } else {
+      subject = 'choiceMoved';
+      const head = this.kindTitle(ctx, options[0] as Appointment);
+      render = (t) => [this.texts.choice(t, 'choiceMoved', head, offered)];
+    }
+    await this.queueAll(tx, org, kase.person, identity, render(ctx), {
+      key,
+      urgent: c.urgent,
+      notAfter: c.cancel
+        ? before.startsAt > now
+          ? before.startsAt
+          : undefined
+        : options[0]?.startsAt,
+      contextId: kase.id,
+      email: this.emailCopy(
+        org,
+        ctx,
+        subject,
+        c.cancel ? sessionInfo(before) : sessionInfo(a),
+        render,
+      ),
+      now,
+    });
+    return true;
+  }
+
+  /** Pending relaunches of a case move to its new version (or go, with nothing to offer). */
+  private async carryInvitationFires(
+    tx: Tx,
+    invitationId: string,
+    version: number,
+    keep: boolean,
+  ): Promise<void> {
+    const pending = await tx.scheduledFire.findMany({
+      where: {
+        subjectType: 'invitation',
+        subjectId: invitationId,
+        kind: FIRE_INVITATION,
+        status: 'pending',
+      },
+    });
+    if (!pending.length) return;
+    await tx.scheduledFire.updateMany({
+      where: { id: { in: pending.map((f) => f.id) } },
+      data: { status: 'skipped' },
+    });
+    if (!keep) return;
+    await this.insertFires(
+      tx,
+      pending.map((f) => ({
+        organisationId: f.organisationId as string,
+        kind: f.kind,
+        dueAt: f.dueAt,
+        subjectType: f.subjectType,
+        subjectId: f.subjectId,
+        subjectVersion: version,
+        payload: f.payload as object,
+        dedupeKey: `inv:${invitationId}:v${version}:${(f.payload as { point?: string }).point}`,
+      })),
+    );
   }
 
   // ---------------------------------------------------------------------------------

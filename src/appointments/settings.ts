@@ -83,6 +83,12 @@ export const appointmentSettingsSchema = z.object({
     .partialRecord(z.enum([...APPOINTMENT_KINDS, 'default']), z.array(reminderPointSchema).max(8))
     .default({}),
   targets: z.array(targetSchema).max(10).default(DEFAULT_TARGETS),
+  /**
+   * Invitations, reminders, moves and cancellations also go as an email copy (longer,
+   * with the address) to people with a consented email address. Needs the email channel
+   * (SMTP_URL or SMTP_HOST, see docs/email.md).
+   */
+  emailCopy: z.boolean().default(false),
   /** Sessions offered to choose from (A, B, C). */
   offer: z
     .object({

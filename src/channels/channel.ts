@@ -28,6 +28,8 @@ export interface OutboundMessage {
   address: string;
   text: string;
   buttons?: OutboundButton[];
+  /** Email: the subject line. */
+  subject?: string;
   idempotencyKey: string;
   parts: number;
   /** SMS: 'GSM-7' or 'UCS-2', as prepared at enqueue. */

@@ -390,6 +390,7 @@ export class Dispatcher {
       address: row.identity?.address ?? '',
       text: row.body,
       buttons: payload.buttons,
+      subject: payload.subject,
       idempotencyKey: row.idempotencyKey,
       parts: row.parts,
       encoding: row.encoding,

@@ -24,6 +24,8 @@ export interface EnqueueRequest {
   contextId?: string;
   /** Sent even to an address that opted out: only the one confirmation of a STOP. */
   evenIfOptedOut?: boolean;
+  /** Email: the subject line (the text is the body). */
+  subject?: string;
   /**
    * The inbound message this one answers. Defaults from the conversation layer's keys:
    * "reply:<inbound id>:<n>" is an answer to that message (not its ":notify:" side
@@ -42,6 +44,7 @@ export function replyOf(idempotencyKey: string): string | undefined {
 export interface OutboxPayload {
   buttons?: OutboundButton[];
   evenIfOptedOut?: boolean;
+  subject?: string;
 }
 
 /** Queues a message; returns its id and whether this call created it. */
@@ -66,6 +69,7 @@ export async function enqueue(
   const payload: OutboxPayload = {};
   if (req.buttons?.length) payload.buttons = req.buttons;
   if (req.evenIfOptedOut) payload.evenIfOptedOut = true;
+  if (req.subject) payload.subject = req.subject;
   // ON CONFLICT DO NOTHING: a duplicate must not abort the surrounding transaction.
   const { count } = await db.message.createMany({
     data: [

@@ -14,11 +14,12 @@ import {
   SESSION_JSON_FIELDS,
 } from '../../appointments/import.js';
 import { rightsCases } from '../../appointments/rights.js';
-import { seatsTaken } from '../../appointments/seats.js';
+import { NOT_OFFERED, seatsTaken } from '../../appointments/seats.js';
 import {
   AppointmentError,
   type AppointmentService,
   type CaseRequest,
+  INDIVIDUAL_NOT_INVITED,
 } from '../../appointments/service.js';
 import { APPOINTMENT_KINDS, appointmentSettingsSchema } from '../../appointments/settings.js';
 import type { Prisma } from '../../generated/prisma/client.js';
@@ -54,6 +55,7 @@ const personJson = z.object({
   ref: z.string().min(1).max(64),
   firstName: z.string().min(1).max(64),
   phone: z.string().min(1).max(40),
+  email: z.string().max(254).optional(),
   birthYear: z.union([z.int(), z.string()]).optional(),
   orientedAt: z.string().optional(),
   territory: z.string().optional(),
@@ -554,6 +556,11 @@ export function appointmentRoutes(app: FastifyInstance, service: AppointmentServ
       const body = invitationsJson.safeParse(req.body);
       if (!body.success) return invalid(reply, body.error);
       const b = body.data;
+      if (b.mode === 'invitation' && b.kind === NOT_OFFERED) {
+        return reply
+          .code(400)
+          .send({ error: 'invalid request', problems: [`kind: ${INDIVIDUAL_NOT_INVITED}`] });
+      }
       const orgId = org(req);
       let appointmentId: string | undefined;
       if (b.mode === 'convocation') {

@@ -185,6 +185,19 @@ describe(`appointments API (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => 
     const last = (await messagesTo('B3')).at(-1);
     expect(last).toMatchObject({ urgent: true, status: 'failed', failureKind: 'too_late' });
     // Too late here because 19:30 passed: urgency never sends after the start either.
+    // Moved again the same evening, to 21:30: told at once, although it is 20:10.
+    clock.set('2026-03-02T19:10:00Z');
+    const again = await api('PATCH', '/api/appointments/R1', {
+      startsAt: '2026-03-02T21:30:00+01:00',
+    });
+    expect(again.body).toMatchObject({ version: 3, told: 1 });
+    const report = await relais.services.dispatcher.drain();
+    expect(report).toMatchObject({ sent: 1, deferred: 0 });
+    const urgent = (await messagesTo('B3')).at(-1);
+    expect(urgent).toMatchObject({ urgent: true, status: 'sent', sentAt: clock(), deferrals: 0 });
+    expect(urgent?.body).toBe(
+      "Département 79 : changement. Réunion d'information aura lieu le lundi 2 mars à 21h30, MDS Niort. Répondez 1 si vous venez, 2 sinon, 3 pour un appel.",
+    );
     clock.set('2026-03-02T17:00:00Z');
   });
 
@@ -243,7 +256,7 @@ describe(`appointments API (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => 
     const follow = await api('GET', '/api/follow-ups?kind=no_date');
     expect(follow.body.map((f: { person: { ref: string } }) => f.person.ref)).toContain('B2');
     expect((await messagesTo('B2')).at(-1)?.body).toBe(
-      "C'est noté. L'équipe qui vous accompagne vous proposera une autre date.",
+      "C'est noté. Mme Garnier vous proposera une autre date.",
     );
   });
 
@@ -334,5 +347,196 @@ describe(`appointments API (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => 
     const bad = await api('PUT', '/api/settings/appointments', { offer: { count: 5 } });
     expect(bad.status).toBe(400);
     expect(bad.body.problems[0]).toMatch(/^offer\.count/);
+  });
+
+  it('never offers an individual rendez-vous to choose from, nor to someone else', async () => {
+    clock.set('2026-03-06T12:00:00Z');
+    // Inviting to choose among individual rendez-vous: refused, with the reason.
+    const api400 = await api('POST', '/api/invitations', {
+      people: ['B3'],
+      mode: 'invitation',
+      kind: 'individual',
+    });
+    expect(api400.status).toBe(400);
+    expect(api400.body.problems[0]).toMatch(/^kind: an individual rendez-vous is one person's/);
+    const imported = await api('POST', '/api/people', {
+      people: [
+        { ref: 'B8', firstName: 'Sam', phone: '06 12 34 70 08', mode: 'invitation' },
+        {
+          ref: 'B9',
+          firstName: 'Lou',
+          phone: '06 12 34 70 09',
+          mode: 'invitation',
+          kind: 'individuel',
+        },
+      ],
+    });
+    expect(imported.body.invalid).toEqual([
+      {
+        line: 2,
+        reason:
+          "an individual rendez-vous is one person's: convoke the person to their own rendez-vous (mode convocation) instead of inviting them to choose",
+      },
+    ]);
+    const csv = await fetch(`${relais.url}/api/people/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+      body: 'Référence;Prénom;Téléphone;Mode;Type\nB10;Rose;06 12 34 70 10;invitation;individuel\n',
+    });
+    expect(((await csv.json()) as { invalid: { line: number }[] }).invalid).toMatchObject([
+      { line: 2, reason: expect.stringMatching(/^an individual rendez-vous is one person's/) },
+    ]);
+
+    // B1's own rendez-vous (no seat count, as imported) is not given to B3.
+    await api('POST', '/api/appointments', {
+      appointments: [
+        {
+          ref: 'IND-B1',
+          kind: 'individual',
+          startsAt: '20/03/2026 10:00',
+          place: 'CCAS de Niort',
+          territory: 'niortais',
+          referent: 'REF-12',
+        },
+      ],
+    });
+    expect(
+      (
+        await api('POST', '/api/invitations', {
+          people: ['B1'],
+          mode: 'convocation',
+          appointment: 'IND-B1',
+        })
+      ).body.convoked,
+    ).toBe(1);
+    const other = await api('POST', '/api/invitations', {
+      people: ['B3'],
+      mode: 'convocation',
+      appointment: 'IND-B1',
+    });
+    expect(other.body).toMatchObject({ convoked: 0 });
+    expect(other.body.skipped[0].reason).toBe("this individual rendez-vous is another person's");
+  });
+
+  it('cancels one rendez-vous of a series: the person is told, the référent follows up, nothing else is offered', async () => {
+    await relais.services.fires.runDue();
+    await relais.services.dispatcher.drain();
+    const before = (await messagesTo('B2')).length;
+    const b2 = await db.prisma.person.findFirstOrThrow({ where: { externalRef: 'B2' } });
+    const series = async () =>
+      (
+        await db.prisma.participation.findMany({
+          where: { personId: b2.id, appointment: { seriesId: 'ASPIR-B2' } },
+          include: { appointment: { select: { externalRef: true } } },
+        })
+      )
+        .map((p) => `${p.appointment.externalRef} ${p.state}`)
+        .sort();
+    // The "2" above went to one of the ten convocations sent together: cancel another.
+    const states = await series();
+    const target = states.includes('ASPIR-B2-03 invited') ? 'ASPIR-B2-03' : 'ASPIR-B2-04';
+    const day = target === 'ASPIR-B2-03' ? '19' : '26';
+    const res = await api('PATCH', `/api/appointments/${target}`, { status: 'cancelled' });
+    expect(res.body).toMatchObject({ status: 'cancelled', told: 1 });
+    await relais.services.dispatcher.drain();
+    const got = (await messagesTo('B2')).slice(before).map((m) => m.body);
+    // Named after the rendez-vous' référent; no other date offered (IND-B1 is B1's).
+    expect(got).toEqual([
+      `CD79 : Rendez-vous avec Mme Garnier du jeudi ${day} mars à 10h n'aura pas lieu. Mme Garnier vous proposera une autre date.`,
+    ]);
+    const kase = await db.prisma.invitation.findFirstOrThrow({
+      where: {
+        personId: b2.id,
+        participations: { some: { appointment: { externalRef: target } } },
+      },
+    });
+    expect(kase).toMatchObject({ status: 'cancelled', options: [], participationId: null });
+    const follow = await api('GET', '/api/follow-ups?kind=no_date&referent=REF-12');
+    expect(
+      follow.body.filter(
+        (f: { person: { ref: string }; appointment: string }) =>
+          f.person.ref === 'B2' && f.appointment === res.body.id,
+      ),
+    ).toHaveLength(1);
+    // The other rendez-vous of the series stand as they were.
+    expect(await series()).toEqual(
+      states.map((s) => (s === `${target} invited` ? `${target} cancelled` : s)),
+    );
+    expect(
+      await db.prisma.participation.count({
+        where: { personId: b2.id, appointment: { externalRef: 'IND-B1' } },
+      }),
+    ).toBe(0);
+  });
+
+  it('tells people still choosing when one of their dates moves or is cancelled', async () => {
+    clock.set('2026-03-06T12:00:00Z');
+    await api('POST', '/api/appointments', {
+      appointments: ['I1', 'I2', 'I3'].map((ref, i) => ({
+        ref,
+        kind: 'information',
+        title: 'Info collective',
+        startsAt: `${10 + i * 2}/03/2026 14:00`,
+        place: 'MDS Niort',
+        capacity: 10,
+        territory: 'niortais',
+      })),
+    });
+    await api('POST', '/api/people', {
+      mode: 'invitation',
+      kind: 'information',
+      people: [
+        { ref: 'B11', firstName: 'Paul', phone: '06 12 34 70 11', territory: 'niortais' },
+        { ref: 'B12', firstName: 'Rita', phone: '06 12 34 70 12', territory: 'niortais' },
+      ],
+    });
+    await relais.services.fires.runDue();
+    await relais.services.dispatcher.drain();
+    expect((await messagesTo('B11')).at(-1)?.body).toBe(
+      "CD79 : Info collective à MDS Niort. Dates : A mar. 10/03 14h, B jeu. 12/03 14h, C sam. 14/03 14h. Répondez A, B ou C, ou 3 pour qu'on vous appelle.",
+    );
+    const b11 = await db.prisma.invitation.findFirstOrThrow({
+      where: { person: { externalRef: 'B11' } },
+    });
+    const relaunch = await db.prisma.scheduledFire.findFirstOrThrow({
+      where: { subjectId: b11.id, status: 'pending' },
+    });
+
+    // I1 moves to the 11th: told at once, and "A" books it at its new time.
+    const moved = await api('PATCH', '/api/appointments/I1', {
+      startsAt: '2026-03-11T15:00:00+01:00',
+    });
+    expect(moved.body.told).toBe(2);
+    await relais.services.dispatcher.drain();
+    expect((await messagesTo('B11')).at(-1)?.body).toBe(
+      'CD79 : changement de date. Info collective à MDS Niort. Dates : A mer. 11/03 15h, B jeu. 12/03 14h, C sam. 14/03 14h. Répondez A, B ou C.',
+    );
+    // The relaunch planned for the old offer does nothing; the same point stands for the new.
+    expect(
+      (await db.prisma.scheduledFire.findUniqueOrThrow({ where: { id: relaunch.id } })).status,
+    ).toBe('skipped');
+    expect(
+      await db.prisma.scheduledFire.findFirst({
+        where: { subjectId: b11.id, status: 'pending', subjectVersion: b11.version + 1 },
+        select: { dueAt: true },
+      }),
+    ).toEqual({ dueAt: relaunch.dueAt });
+    expect(await reply(11, 'A')).toBe('handled');
+    expect((await messagesTo('B11')).at(-1)?.body).toMatch(
+      /^C'est noté : Info collective le mercredi 11 mars à 15h, MDS Niort\./,
+    );
+
+    // I2 is cancelled: Rita is offered the dates left; "B" is no longer a full session.
+    const cancelled = await api('PATCH', '/api/appointments/I2', { status: 'cancelled' });
+    expect(cancelled.body.told).toBe(1);
+    await relais.services.dispatcher.drain();
+    expect((await messagesTo('B12')).slice(-2).map((m) => m.body)).toEqual([
+      "CD79 : Info collective du jeudi 12 mars à 14h n'aura pas lieu.",
+      'Autres dates : A mer. 11/03 15h, B sam. 14/03 14h. Répondez A ou B.',
+    ]);
+    expect(await reply(12, 'B')).toBe('handled');
+    expect((await messagesTo('B12')).at(-1)?.body).toMatch(
+      /^C'est noté : Info collective le samedi 14 mars à 14h, MDS Niort\./,
+    );
   });
 });

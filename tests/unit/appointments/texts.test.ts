@@ -65,3 +65,97 @@ describe('appointment texts', async () => {
     });
   }
 });
+
+describe('appointment texts with long real names', async () => {
+  const texts = new AppointmentTexts(await createI18n());
+  const MDS =
+    'Maison Départementale des Solidarités de Parthenay-Gâtine, 12 rue de la Citadelle, 79200 Parthenay';
+  const long = (day: number, place: string, address: string | null = null): SessionInfo => ({
+    id: `l${day}`,
+    kind: 'rio',
+    title: "Réunion d'information et d'orientation des nouveaux entrants",
+    startsAt: new Date(Date.UTC(2026, 2, day, 8, 30)),
+    place,
+    address,
+    byPhone: false,
+    organiserName: null,
+  });
+  const ctxOf = (lang: string, smsAccents: 'keep' | 'transliterate' = 'transliterate') =>
+    ({
+      lang,
+      timeZone: 'Europe/Paris',
+      org: 'Département 79',
+      channel: 'sms',
+      smsAccents,
+    }) satisfies TextContext;
+
+  for (const lang of ['fr', 'en', 'fr-x-falc']) {
+    it(`shortens the place and title, never drops where, when or who (${lang})`, () => {
+      const ctx = ctxOf(lang);
+      const s = long(17, MDS.split(', ')[0] as string, '12 rue de la Citadelle, 79200 Parthenay');
+      const when = texts.when(ctx, s.startsAt);
+      for (const key of ['convocation', 'relaunch', 'reminder', 'moved'] as const) {
+        const text = texts.session(ctx, key, s);
+        expect(prepareSms(text, 'transliterate').segments.parts, text).toBe(1);
+        expect(text).toContain('Département 79');
+        expect(text).toContain(when);
+        expect(text, text).toMatch(/Maison D[ée]part[^.,]*…/);
+      }
+      const [notice] = texts.cancelled(ctx, s, []);
+      expect(prepareSms(notice as string, 'transliterate').segments.parts, notice).toBe(1);
+      expect(notice).toContain(when);
+    });
+
+    it(`keeps each place of an offer in different places, shortened (${lang})`, () => {
+      const ctx = ctxOf(lang);
+      const options = [
+        long(17, 'Maison Départementale des Solidarités de Parthenay-Gâtine'),
+        long(19, 'Maison Départementale des Solidarités du Bocage Bressuirais'),
+        long(24, 'Centre Socioculturel du Pays Mellois, salle polyvalente'),
+      ];
+      const head = { org: 'Département 79', title: texts.title(ctx, options[0] as SessionInfo) };
+      for (const text of [
+        texts.choice(ctx, 'choice', head, options),
+        texts.choice(ctx, 'choiceRelaunch', head, options),
+        texts.choice(ctx, 'ack.declinedOffers', head, options),
+      ]) {
+        expect(prepareSms(text, 'transliterate').segments.parts, text).toBe(1);
+        // Each option says where: "A mar. 17/03 9h30 Maison…", three places, cut.
+        expect(text.match(/\b[ABC] \S+ \d\d\/03 9[h:]30 \S/g), text).toHaveLength(3);
+        expect(text, text).toMatch(/ Centre[^,.]*…/);
+      }
+    });
+  }
+
+  it('names the référent of an individual rendez-vous', () => {
+    const ctx = ctxOf('fr');
+    const s: SessionInfo = {
+      ...long(5, 'CCAS de Niort'),
+      kind: 'individual',
+      title: '',
+      referentName: 'Mme Garnier',
+    };
+    expect(texts.session(ctx, 'convocation', s)).toBe(
+      'Département 79 : Rendez-vous avec Mme Garnier le jeudi 5 mars à 9h30, CCAS de Niort. Répondez 1 si vous venez, 2 sinon, 3 pour un appel.',
+    );
+    // A title too long for one SMS gives way to "Rendez-vous"; the name stays whole.
+    const titled = {
+      ...s,
+      title: 'Entretien de suivi du contrat d’engagements réciproques et du parcours',
+      place: MDS,
+    };
+    const text = texts.session(ctx, 'reminder', titled);
+    expect(prepareSms(text, 'transliterate').segments.parts, text).toBe(1);
+    expect(text).toBe(
+      'Rappel Département 79 : Rendez-vous avec Mme Garnier le jeudi 5 mars à 9h30, Maison Départementale des Solidarités…. Si vous ne pouvez pas venir, répondez 2.',
+    );
+  });
+
+  it('shortens with "..." where an ellipsis would turn the SMS into UCS-2', () => {
+    const ctx = ctxOf('fr', 'keep');
+    const text = texts.session(ctx, 'convocation', long(17, MDS.split(', ')[0] as string));
+    expect(text).toContain('...');
+    expect(text).not.toContain('…');
+    expect(prepareSms(text, 'keep').segments.parts, text).toBe(1);
+  });
+});
