@@ -67,7 +67,7 @@ function ipAllowed(list: BlockList | undefined, ip: string): boolean {
 
 export function smsChannel(ctx: ChannelContext, options: SmsChannelOptions = {}): SmsChannel {
   const { config, prisma, logger, conversations } = ctx;
-  const providers = createProviders(config, options);
+  const providers = createProviders(config, { clock: ctx.clock, ...options });
   const ttl = options.organisationTtlMs ?? 30_000;
   const orgCache = new Map<string, { provider: string; at: number }>();
   const allowed = allowList(config.SMS_WEBHOOK_ALLOW_IPS);
@@ -180,12 +180,20 @@ export function smsChannel(ctx: ChannelContext, options: SmsChannelOptions = {})
         where: {
           channel: 'sms',
           direction: 'outbound',
-          providerId: null,
-          attempts: { gt: 0 },
-          status: { in: ['sending', 'queued'] },
           identity: { address: r.address },
+          OR: [
+            // A submit whose answer was lost: known by our reference only.
+            { providerId: null, attempts: { gt: 0 }, status: { in: ['sending', 'queued'] } },
+            // Another part of a long message, which is known by its first part's id.
+            {
+              parts: { gt: 1 },
+              providerId: { startsWith: `${provider.name}:` },
+              sentAt: { gt: new Date(ctx.clock().getTime() - 3 * 86_400_000) },
+            },
+          ],
         },
         select: { id: true },
+        orderBy: { createdAt: 'desc' },
         take: 50,
       });
       const hit = candidates.find((c) => String(smppReference(c.id)) === r.reference);
