@@ -71,6 +71,33 @@ describe('Brevo events', () => {
   });
 });
 
+describe('Brevo send', () => {
+  it("keeps our exact part count, not Brevo's smsCount", async () => {
+    const brevo = brevoProvider(
+      {
+        kind: 'brevo',
+        name: 'brevo',
+        apiKey: 'k'.repeat(20),
+        apiUrl: 'http://127.0.0.1:1/v3',
+        sender: 'Relais',
+        ratePerSecond: 1,
+      },
+      {
+        fetch: async () =>
+          new Response(JSON.stringify({ messageId: 5, smsCount: 2 }), { status: 201 }),
+      },
+    );
+    const result = await brevo.send({
+      messageId: 'm',
+      to: '+33612345678',
+      text: 'a'.repeat(155),
+      encoding: 'GSM-7',
+      parts: 1,
+    });
+    expect(result).toEqual({ ok: true, providerId: '5', parts: 1 });
+  });
+});
+
 describe('OVHcloud', () => {
   it('signs as documented: $1$ + sha1(secret+consumer+method+url+body+timestamp)', () => {
     const url = 'https://eu.api.ovh.com/1.0/sms/sms-x/jobs';
