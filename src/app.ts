@@ -177,7 +177,7 @@ export async function startRelais(config: Config, options: StartOptions = {}): P
     if (config.SCHEDULER_ENABLED)
       workers.push(schedulerWorker(config.SCHEDULER_CRON, fires, logger));
 
-    const server = createServer(logger);
+    const server = createServer(logger, { trustProxy: config.TRUST_PROXY });
     healthRoutes(server, prisma);
     openApiRoute(server);
     consultationRoutes(server, prisma, consultations);

@@ -197,6 +197,27 @@ const envShape = z.object({
       error: 'expected IP addresses or CIDR blocks separated by commas, e.g. 1.179.112.0/20',
     })
     .optional(),
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed, so that request addresses (the SMS
+   * webhook allow-list, the local-only pages) are the client's: comma-separated IPs or
+   * CIDR blocks, or loopback, linklocal, uniquelocal. false (default): none.
+   */
+  TRUST_PROXY: z
+    .string()
+    .refine(
+      (v) =>
+        v === 'false' ||
+        v
+          .split(',')
+          .map((e) => e.trim())
+          .every((e) => isIpOrCidr(e) || ['loopback', 'linklocal', 'uniquelocal'].includes(e)),
+      {
+        error:
+          'expected false, or the addresses of your reverse proxies separated by commas (IPs or CIDR blocks, e.g. 127.0.0.1 or 10.0.0.0/8; also loopback, linklocal, uniquelocal)',
+      },
+    )
+    .transform((v): false | string[] => (v === 'false' ? false : v.split(',').map((e) => e.trim())))
+    .default(false),
   /** Default send rate of one SMS provider account, messages per second, per instance. */
   SMS_RATE_PER_SECOND: positiveRate.default(20),
 

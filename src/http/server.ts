@@ -9,9 +9,18 @@ export function routesOf(server: FastifyInstance): string[] {
   return routeTables.get(server) ?? [];
 }
 
-export function createServer(logger: Logger): FastifyInstance {
+export interface ServerOptions {
+  /**
+   * Reverse proxies (IPs, CIDR blocks) whose X-Forwarded-For is believed: req.ip is then
+   * the client they name, not the proxy. false: req.ip is the peer of the connection.
+   */
+  trustProxy?: false | string[];
+}
+
+export function createServer(logger: Logger, options: ServerOptions = {}): FastifyInstance {
   const server = Fastify({
     loggerInstance: logger,
+    trustProxy: options.trustProxy || false,
     // Let in-flight requests finish on shutdown, but do not wait on idle keep-alives.
     forceCloseConnections: 'idle',
     bodyLimit: 1024 * 1024,

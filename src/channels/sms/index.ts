@@ -11,6 +11,7 @@ import { ConfigError } from '../../config.js';
 import { smsRefusal } from '../../domain/phone.js';
 import { prepareSms } from '../../domain/sms/index.js';
 import { requireToken } from '../../http/auth.js';
+import { fromThisMachine } from '../../http/client.js';
 import { applyReceipt, replayReceipts } from '../../messaging/receipts.js';
 import type {
   ChannelSender,
@@ -26,7 +27,6 @@ import { smppReference } from './providers/smpp.js';
 import type { SmsInbound, SmsOutbound, SmsProvider, SmsReceipt } from './providers/types.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const loopback = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 const page = readFileSync(new URL('./sms.html', import.meta.url), 'utf8');
 
 export interface SmsChannelOptions extends ProviderOptions {
@@ -67,7 +67,7 @@ function ipAllowed(list: BlockList | undefined, ip: string): boolean {
 
 export function smsChannel(ctx: ChannelContext, options: SmsChannelOptions = {}): SmsChannel {
   const { config, prisma, logger, conversations } = ctx;
-  const providers = createProviders(config, options);
+  const providers = createProviders(config, { clock: ctx.clock, ...options });
   const ttl = options.organisationTtlMs ?? 30_000;
   const orgCache = new Map<string, { provider: string; at: number }>();
   const allowed = allowList(config.SMS_WEBHOOK_ALLOW_IPS);
@@ -180,12 +180,20 @@ export function smsChannel(ctx: ChannelContext, options: SmsChannelOptions = {})
         where: {
           channel: 'sms',
           direction: 'outbound',
-          providerId: null,
-          attempts: { gt: 0 },
-          status: { in: ['sending', 'queued'] },
           identity: { address: r.address },
+          OR: [
+            // A submit whose answer was lost: known by our reference only.
+            { providerId: null, attempts: { gt: 0 }, status: { in: ['sending', 'queued'] } },
+            // Another part of a long message, which is known by its first part's id.
+            {
+              parts: { gt: 1 },
+              providerId: { startsWith: `${provider.name}:` },
+              sentAt: { gt: new Date(ctx.clock().getTime() - 3 * 86_400_000) },
+            },
+          ],
         },
         select: { id: true },
+        orderBy: { createdAt: 'desc' },
         take: 50,
       });
       const hit = candidates.find((c) => String(smppReference(c.id)) === r.reference);
@@ -259,39 +267,60 @@ export function smsChannel(ctx: ChannelContext, options: SmsChannelOptions = {})
     ctx.dispatchSoon?.();
   }
 
-  const unauthorised = (req: FastifyRequest, reply: FastifyReply, why: string) => {
+  const unauthorised = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    account: string | undefined,
+    why: string,
+  ) => {
     // Never the body, never the URL (it may carry a guessed secret).
-    logger.warn(
-      { ip: req.ip, account: (req.params as { account?: string }).account, why },
-      'sms webhook refused',
-    );
+    logger.warn({ ip: req.ip, account, why }, 'sms webhook refused');
     return reply.code(401).send({ error: 'unauthorised' });
   };
 
-  const webhook = async (req: FastifyRequest, reply: FastifyReply) => {
-    const { account, secret, hook } = req.params as {
-      account: string;
-      secret: string;
-      hook: string;
-    };
-    const provider = providers.get(account);
+  // Every request under /sms/<account>/ is a webhook call (the local page is /sms and
+  // /sms/api/...). Checked as soon as it arrives, before its body is read or routed: a
+  // caller without the secret gets 401 whatever it sends (broken JSON, any content type,
+  // any path), and learns nothing about the routes.
+  const guardWebhooks = async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = (req.url.split('?')[0] ?? '').split('/');
+    if (path[1] !== 'sms' || path.length < 3 || !path[2] || path[2] === 'api') return;
+    let account: string | undefined;
+    try {
+      account = decodeURIComponent(path[2]);
+    } catch {
+      return unauthorised(req, reply, undefined, 'path');
+    }
     const expected = config.SMS_WEBHOOK_SECRET;
-    if (!expected || !sameSecret(secret, expected)) return unauthorised(req, reply, 'secret');
-    if (!ipAllowed(allowed, req.ip)) return unauthorised(req, reply, 'address not allowed');
-    if (!provider?.parseReceipts) return unauthorised(req, reply, 'no such account');
+    const secret = path[3] ?? '';
+    if (!expected || !sameSecret(secret, expected)) {
+      return unauthorised(req, reply, account, 'secret');
+    }
+    if (!ipAllowed(allowed, req.ip)) {
+      return unauthorised(req, reply, account, 'address not allowed');
+    }
+    if (!providers.get(account)?.parseReceipts) {
+      return unauthorised(req, reply, account, 'no such account');
+    }
+  };
+
+  const webhook = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { account, hook } = req.params as { account: string; hook: string };
+    // guardWebhooks let it in: the secret, the address and the account are right.
+    const provider = providers.get(account) as SmsProvider;
     const call = {
       hook,
       method: req.method,
       query: req.query as Record<string, string | undefined>,
       body: req.body,
     };
-    for (const r of provider.parseReceipts(call)) await handleReceipt(provider, r);
+    for (const r of provider.parseReceipts?.(call) ?? []) await handleReceipt(provider, r);
     for (const m of provider.parseInbound?.(call) ?? []) await handleInbound(provider, m);
     return reply.code(200).send({ ok: true });
   };
 
   const localOnly = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!config.WEB_CHAT_ALLOW_REMOTE && !loopback.has(req.ip)) {
+    if (!config.WEB_CHAT_ALLOW_REMOTE && !fromThisMachine(req, config.TRUST_PROXY)) {
       return reply.code(403).send({ error: 'the SMS log page only answers on this machine' });
     }
   };
@@ -303,6 +332,8 @@ export function smsChannel(ctx: ChannelContext, options: SmsChannelOptions = {})
     handleReceipt,
     handleInbound,
     routes(server: FastifyInstance) {
+      // On the root, so that it also runs for paths no route matches.
+      server.addHook('onRequest', guardWebhooks);
       server.register(async (hooks) => {
         // Providers post JSON, forms or nothing: keep whatever comes as it is.
         hooks.addContentTypeParser(
@@ -316,8 +347,10 @@ export function smsChannel(ctx: ChannelContext, options: SmsChannelOptions = {})
           handler: webhook,
         });
       });
-      // Any other path under /sms/<account>/ is a wrong or missing secret.
-      server.all('/sms/:account/:secret', (req, reply) => unauthorised(req, reply, 'path'));
+      // The secret without a hook: as good as a wrong secret to whoever tries it.
+      server.all('/sms/:account/:secret', (req, reply) =>
+        unauthorised(req, reply, (req.params as { account: string }).account, 'path'),
+      );
 
       const preview = z.object({ text: z.string().min(1).max(2000) });
       server.post('/api/sms/preview', { preHandler: requireToken(prisma) }, async (req, reply) => {

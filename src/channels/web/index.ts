@@ -5,12 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { fromThisMachine } from '../../http/client.js';
 import type { ChannelContext, ChannelModule } from '../module.js';
 import { webSender } from './sender.js';
 
 const page = readFileSync(new URL('./chat.html', import.meta.url), 'utf8');
-
-const loopback = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 const startBody = z.object({ identityId: z.uuid(), flowId: z.string().min(1) });
 const sendBody = z
@@ -26,7 +25,7 @@ const sendBody = z
 export function webChannel(ctx: ChannelContext): ChannelModule {
   const { prisma, conversations, config } = ctx;
   const guard = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!config.WEB_CHAT_ALLOW_REMOTE && !loopback.has(req.ip)) {
+    if (!config.WEB_CHAT_ALLOW_REMOTE && !fromThisMachine(req, config.TRUST_PROXY)) {
       return reply
         .code(403)
         .send({ error: 'the web chat only answers on this machine (WEB_CHAT_ALLOW_REMOTE=false)' });

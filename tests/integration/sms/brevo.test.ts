@@ -95,6 +95,33 @@ describe('Brevo', () => {
     expect(await messageOf(id)).toMatchObject({ encoding: 'UCS-2', parts: 1 });
   });
 
+  it('stores the exact part count: 160 GSM-7 septets are one SMS, extension characters count two', async () => {
+    await db.prisma.organisation.update({
+      where: { id: fx.organisationId },
+      data: { smsAccents: 'transliterate' },
+    });
+    const cases = [
+      { key: 'p155', text: `Rappel : ${'a'.repeat(146)}`, parts: 1 }, // 155 characters
+      { key: 'p160', text: 'b'.repeat(160), parts: 1 },
+      { key: 'p161', text: 'c'.repeat(161), parts: 2 },
+      { key: 'euro80', text: '€'.repeat(80), parts: 1 }, // 160 septets
+      { key: 'euro100', text: `${'€'.repeat(100)}`, parts: 2 }, // 200 septets
+    ];
+    for (const c of cases) {
+      // System messages: not held back by the weekly contact limit.
+      const id = await queueSms(db.prisma, fx, {
+        key: c.key,
+        text: c.text,
+        purpose: 'system',
+        now: clock(),
+      });
+      await relais.services.dispatcher.runOnce();
+      expect((await messageOf(id)).parts, c.key).toBe(c.parts);
+      // The fake bills as Brevo does, the same count.
+      expect(sentFor(id)[0]?.smsCount, c.key).toBe(c.parts);
+    }
+  });
+
   it('applies receipts, keeps them, and never moves a delivered message back', async () => {
     const id = await queueSms(db.prisma, fx, { key: 'r', now: clock() });
     await relais.services.dispatcher.runOnce();
@@ -148,6 +175,16 @@ describe('Brevo', () => {
     await relais.services.dispatcher.runOnce();
     expect(brevo.sent.length).toBe(before);
     expect(await messageOf(later)).toMatchObject({ status: 'failed', failureKind: 'opted_out' });
+  });
+
+  it('dates a reply by its ts_event, in seconds as Brevo sends it', async () => {
+    const url = hookUrl(relais, 'brevo', 'events');
+    const before = Date.now();
+    expect(await brevo.reply(url, fx.people[1]?.address as string, 'bonjour')).toBe(200);
+    const row = await db.prisma.message.findFirstOrThrow({ where: { direction: 'inbound' } });
+    expect(row.createdAt.getTime()).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(row.createdAt.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(row.createdAt.getTime() % 1000).toBe(0);
   });
 
   it('answers 401 to a wrong secret or a refused address, and logs no body', async () => {

@@ -104,8 +104,25 @@ describe('OVHcloud', () => {
     await relais.services.dispatcher.runOnce();
     expect(ovh.jobs.at(-1)?.receivers).toEqual([from]);
     expect(ovh.jobs.at(-1)?.message).toMatch(/ne recevrez plus/);
-    // The same reply fetched again (not deleted after a crash) is recognised.
     expect(await db.prisma.message.count({ where: { direction: 'inbound' } })).toBe(1);
+  });
+
+  it('recognises a reply fetched twice (its delete failed): one inbound, one confirmation', async () => {
+    ovh.failDeletes = 0;
+    const from = fx.people[2]?.address as string;
+    ovh.addIncoming(from, 'STOP');
+    ovh.failDeletes = 1;
+    await provider().pollIncoming();
+    expect(ovh.incoming()).toHaveLength(1); // still there at OVH
+    await relais.services.dispatcher.runOnce();
+    await provider().pollIncoming();
+    expect(ovh.incoming()).toEqual([]);
+    await relais.services.dispatcher.drain();
+    expect(await db.prisma.message.count({ where: { direction: 'inbound' } })).toBe(1);
+    const confirmations = ovh.jobs.filter(
+      (j) => j.receivers[0] === from && /ne recevrez plus/.test(j.message),
+    );
+    expect(confirmations).toHaveLength(1);
   });
 
   it('is refused by OVH with a wrong application secret, and keeps the message for later', async () => {

@@ -68,7 +68,7 @@ describe('SMPP', () => {
     expect(await messageOf(id)).toMatchObject({ status: 'sent', providerId: 'smpp:smsc-1' });
   });
 
-  it('sends a long message whole (message_payload) and UCS-2 when accents are kept', async () => {
+  it('sends a long message as concatenated parts (UDH), UCS-2 when accents are kept', async () => {
     await db.prisma.organisation.update({
       where: { id: fx.organisationId },
       data: { smsAccents: 'keep' },
@@ -76,8 +76,74 @@ describe('SMPP', () => {
     const text = `${'Votre avis compte. '.repeat(10)}ça ira ?`;
     const id = await queueSms(db.prisma, fx, { key: 'long', text, now: clock() });
     await relais.services.dispatcher.runOnce();
-    expect(submitsFor(id)[0]).toMatchObject({ text, dataCoding: 8 });
-    expect(await messageOf(id)).toMatchObject({ encoding: 'UCS-2', parts: 3 });
+    const parts = submitsFor(id);
+    expect(parts).toHaveLength(3);
+    const ref = parts[0]?.udh?.ref;
+    parts.forEach((p, i) => {
+      expect(p).toMatchObject({
+        dataCoding: 8,
+        esmClass: 0x40,
+        payload: false,
+        udh: { ref, total: 3, seq: i + 1 },
+      });
+      expect(p.text.length).toBeLessThanOrEqual(67);
+    });
+    expect(smsc.messages().find((m) => m.parts[0] === parts[0])?.text).toBe(text);
+    expect(await messageOf(id)).toMatchObject({
+      encoding: 'UCS-2',
+      parts: 3,
+      status: 'sent',
+      providerId: `smpp:${parts[0]?.messageId}`,
+    });
+    // Each part has its receipt; all of them are kept with the message.
+    for (const p of parts) await smsc.receipt(p);
+    await eventually(
+      async () => (await db.prisma.deliveryReceipt.count({ where: { messageId: id } })) === 3,
+    );
+    expect((await messageOf(id)).status).toBe('delivered');
+    // Each long message has its own reference.
+    const next = await queueSms(db.prisma, fx, { key: 'long2', text, now: clock() });
+    await relais.services.dispatcher.runOnce();
+    expect(submitsFor(next)[0]?.udh?.ref).not.toBe(ref);
+  });
+
+  it('sends a GSM-7 message of 161 characters in two parts of 153 and 8', async () => {
+    const text = 'Rendez-vous confirme. '.repeat(8).slice(0, 161);
+    expect(text).toHaveLength(161);
+    const id = await queueSms(db.prisma, fx, { key: 'gsm-long', text, now: clock() });
+    await relais.services.dispatcher.runOnce();
+    expect(submitsFor(id).map((p) => [p.text.length, p.dataCoding, p.esmClass])).toEqual([
+      [153, 0, 0x40],
+      [8, 0, 0x40],
+    ]);
+    expect(
+      submitsFor(id)
+        .map((p) => p.text)
+        .join(''),
+    ).toBe(text);
+    expect(await messageOf(id)).toMatchObject({ encoding: 'GSM-7', parts: 2 });
+  });
+
+  it('fails at once when the SMSC refuses the message itself (invalid destination)', async () => {
+    smsc.refuse(0x0b, 1);
+    const id = await queueSms(db.prisma, fx, { key: 'bad-dest', now: clock() });
+    await relais.services.dispatcher.runOnce();
+    expect(await messageOf(id)).toMatchObject({ status: 'failed', failureKind: 'permanent' });
+    expect((await messageOf(id)).failureReason).toMatch(/ESME_RINVDSTADR/);
+    clock.advance(3_600_000);
+    await relais.services.dispatcher.drain();
+    expect(submitsFor(id)).toHaveLength(0);
+  });
+
+  it('retries what may pass later (submit failed), and sends it once it does', async () => {
+    smsc.refuse(0x45, 1);
+    const id = await queueSms(db.prisma, fx, { key: 'retry', now: clock() });
+    await relais.services.dispatcher.runOnce();
+    expect(await messageOf(id)).toMatchObject({ status: 'queued', failureKind: 'transient' });
+    clock.advance(31_000);
+    await relais.services.dispatcher.runOnce();
+    expect(submitsFor(id)).toHaveLength(1);
+    expect((await messageOf(id)).status).toBe('sent');
   });
 
   it('takes delivery receipts as deliver_sm; a late failure does not undo delivered', async () => {
@@ -103,6 +169,51 @@ describe('SMPP', () => {
     await relais.services.dispatcher.runOnce();
     expect(smsc.submits.at(-1)).toMatchObject({ destination: from.slice(1) });
     expect(smsc.submits.at(-1)?.text).toMatch(/ne recevrez plus/);
+  });
+
+  it('applies the same answer given to two questions in a row, and a redelivery once', async () => {
+    const person = fx.people[1] as SmsFixture['people'][number];
+    const inbound = () =>
+      db.prisma.message.findMany({
+        where: { direction: 'inbound', identityId: person.identityId },
+        orderBy: { createdAt: 'asc' },
+      });
+    await queueSms(db.prisma, fx, { key: 'q1', person: 1, now: clock() });
+    await relais.services.dispatcher.runOnce();
+    await smsc.mo(person.address, '1');
+    // Ten seconds later the next question goes, and the answer is "1" again.
+    clock.advance(10_000);
+    await queueSms(db.prisma, fx, { key: 'q2', person: 1, text: 'Question 2 ?', now: clock() });
+    await relais.services.dispatcher.runOnce();
+    clock.advance(10_000);
+    await smsc.mo(person.address, '1');
+    expect((await inbound()).map((m) => m.body)).toEqual(['1', '1']);
+
+    // Our answer to the "1" after the third question is lost with the link: the SMSC
+    // delivers it again.
+    await queueSms(db.prisma, fx, { key: 'q3', person: 1, text: 'Question 3 ?', now: clock() });
+    await relais.services.dispatcher.runOnce();
+    clock.advance(10_000);
+    await smsc.moLostAck(person.address, '1');
+    await eventually(async () => (await inbound()).length === 3);
+    await eventually(async () => !provider().isBound());
+    await provider().waitBound(5000);
+    await smsc.redeliver();
+    expect(await inbound()).toHaveLength(3);
+  });
+
+  it('puts a reply sent in two parts back together: one answer, the whole text', async () => {
+    const person = fx.people[1] as SmsFixture['people'][number];
+    const text = 'Je ne pourrai pas venir jeudi, je travaille le matin. Est-ce possible vendredi ?';
+    for (const [i, split] of (['udh8', 'udh16', 'sar'] as const).entries()) {
+      await smsc.moParts(person.address, `${text} ${i}`, { split, ref: 300 + i });
+    }
+    const rows = await db.prisma.message.findMany({
+      where: { direction: 'inbound', identityId: person.identityId },
+      orderBy: { createdAt: 'asc' },
+    });
+    expect(rows.map((r) => r.body).sort()).toEqual([`${text} 0`, `${text} 1`, `${text} 2`]);
+    expect(provider().partialReplies()).toBe(0);
   });
 
   it('is refused with wrong credentials: no link, sends wait as transient', async () => {

@@ -3,6 +3,7 @@
 // events Brevo posts back (delivered, hard_bounce, replied...) to the per-message webUrl.
 // It can be down (503) for a while, capped in messages per second (429), or accept a send
 // and drop the connection before answering (the crash window the dispatcher reconciles).
+import { countSegments } from '../../../src/domain/sms/index.js';
 import { type Cap, callWebhook, cap, json, listen, readBody, takeCap } from './http-fake.js';
 
 export interface BrevoSent {
@@ -14,6 +15,8 @@ export interface BrevoSent {
   webUrl?: string;
   unicodeEnabled?: boolean;
   type?: string;
+  /** SMS billed, as the fake answered. */
+  smsCount?: number;
   at: number;
 }
 
@@ -72,9 +75,10 @@ export async function startFakeBrevo(apiKey = 'xkeysib-test-0123456789'): Promis
         req.socket.destroy();
         return;
       }
-      const smsCount = body.unicodeEnabled
-        ? Math.ceil(body.content.length / 67) || 1
-        : Math.ceil(body.content.length / 153) || 1;
+      // Counted as Brevo bills: GSM-7 160 alone / 153 a part, extension characters count
+      // two; UCS-2 (a character outside GSM-7) 70 alone / 67 a part.
+      const smsCount = countSegments(body.content).parts;
+      record.smsCount = smsCount;
       return json(res, 201, {
         reference: `ref-${record.messageId}`,
         messageId: record.messageId,
@@ -147,7 +151,8 @@ export async function startFakeBrevo(apiKey = 'xkeysib-test-0123456789'): Promis
         msg_status: 'replied',
         reply: text,
         date: at.toISOString(),
-        ts_event: Math.floor(at.getTime() / 1000) * 1000 + replyId,
+        // Seconds, as Brevo sends it.
+        ts_event: Math.floor(at.getTime() / 1000),
         type: 'sms',
       });
       return r.status;

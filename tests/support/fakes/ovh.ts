@@ -1,7 +1,7 @@
 // A fake OVHcloud SMS API on 127.0.0.1: /auth/time, signed POST /sms/{svc}/jobs (the
 // signature is recomputed and a wrong one refused, as OVH does), the outgoing list by tag,
 // and the incoming replies a test adds (listed, read, deleted). It can be down (503) or
-// capped in messages per second (429).
+// capped in messages per second (429), and fail the next deletes of replies (500).
 import { ovhSignature } from '../../../src/channels/sms/providers/ovh.js';
 import { type Cap, cap, json, listen, readBody, takeCap } from './http-fake.js';
 
@@ -29,6 +29,8 @@ export interface FakeOvh {
   jobs: OvhJob[];
   badSignatures: number;
   down: boolean;
+  /** The next n DELETEs of a reply answer 500 and keep it (OVH failing, a cut link). */
+  failDeletes: number;
   setCap(perSecond: number | undefined): void;
   addIncoming(sender: string, message: string): number;
   incoming(): number[];
@@ -50,7 +52,7 @@ export async function startFakeOvh(): Promise<FakeOvh> {
   let nextId = 500_000;
   let nextIncoming = 1;
   let limit: Cap | undefined;
-  const state = { down: false, badSignatures: 0 };
+  const state = { down: false, badSignatures: 0, failDeletes: 0 };
   let base = '';
   const http = await listen(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -118,6 +120,10 @@ export async function startFakeOvh(): Promise<FakeOvh> {
       const sms = inbox.get(id);
       if (!sms) return json(res, 404, { message: 'not found' });
       if (req.method === 'DELETE') {
+        if (state.failDeletes > 0) {
+          state.failDeletes--;
+          return json(res, 500, { message: 'Internal server error' });
+        }
         inbox.delete(id);
         return json(res, 200, null);
       }
@@ -138,6 +144,12 @@ export async function startFakeOvh(): Promise<FakeOvh> {
     },
     set down(v: boolean) {
       state.down = v;
+    },
+    get failDeletes() {
+      return state.failDeletes;
+    },
+    set failDeletes(n: number) {
+      state.failDeletes = n;
     },
     setCap(perSecond) {
       limit = perSecond ? cap(perSecond) : undefined;

@@ -1,8 +1,10 @@
 // A fake SMSC on 127.0.0.1, made with the smpp package's server: bind_transceiver with a
 // system id and password, submit_sm answered with a message id, and deliver_sm pushed to
 // the bound client: delivery receipts (esm_class 0x04, "id:... stat:DELIVRD", echoing the
-// user_message_reference) and replies (MO). It can refuse binds and drop every link (an
-// outage), throttle, or accept a submit and cut the link before answering.
+// user_message_reference) and replies (MO), long ones in parts. It can refuse binds and
+// drop every link (an outage), throttle, refuse submits with a given status, accept a
+// submit and cut the link before answering, or deliver a reply and cut the link before
+// reading our answer, then deliver it again (a lost deliver_sm_resp).
 import type { AddressInfo } from 'node:net';
 import smpp, { type PDU, type Session } from 'smpp';
 
@@ -10,11 +12,26 @@ export interface SmscSubmit {
   messageId: string;
   destination: string;
   source: string;
+  /** This PDU's text: a part's only, for a part of a long message. */
   text: string;
   dataCoding: number;
+  esmClass: number;
+  /** The concatenation header of a part (user data header, 8-bit reference). */
+  udh?: { ref: number; total: number; seq: number };
+  /** Whether the text came in message_payload. */
+  payload: boolean;
   userMessageReference?: number;
   at: number;
 }
+
+/** A message as the phone shows it: its parts put together. */
+export interface SmscMessage {
+  destination: string;
+  text: string;
+  parts: SmscSubmit[];
+}
+
+export type MoSplit = 'udh8' | 'udh16' | 'sar';
 
 export interface FakeSmsc {
   url: string;
@@ -27,10 +44,24 @@ export interface FakeSmsc {
   /** The next n submits are stored, then the link is cut before the answer. */
   dropAnswers: number;
   throttle: boolean;
+  /** Submits answered with this command_status (the first `count` of them, or all). */
+  refuse(status: number, count?: number): void;
   dropLinks(): void;
   bound(): number;
+  /** Every submit put together per message (a long message's parts, in order). */
+  messages(): SmscMessage[];
   receipt(submit: SmscSubmit, stat?: string): Promise<void>;
   mo(from: string, text: string): Promise<void>;
+  /** A long reply in parts (default 2), with a UDH (8- or 16-bit reference) or SAR TLVs. */
+  moParts(
+    from: string,
+    text: string,
+    options?: { parts?: number; split?: MoSplit; ref?: number; only?: number[] },
+  ): Promise<void>;
+  /** Delivers a reply, then cuts the link before reading our answer: it is owed again. */
+  moLostAck(from: string, text: string): Promise<void>;
+  /** Delivers again what moLostAck delivered, on the link bound now. */
+  redeliver(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +71,8 @@ export async function startFakeSmsc(): Promise<FakeSmsc> {
   const submits: SmscSubmit[] = [];
   const sessions = new Set<Session>();
   const state = { down: false, dropAnswers: 0, throttle: false, binds: 0 };
+  let refusal: { status: number; count: number } | undefined;
+  let owed: Record<string, unknown> | undefined;
   let nextId = 1;
   const server = smpp.createServer((session) => {
     session.on('error', () => undefined);
@@ -64,14 +97,28 @@ export async function startFakeSmsc(): Promise<FakeSmsc> {
         session.send(pdu.response({ command_status: smpp.ESME_RTHROTTLED }));
         return;
       }
-      const raw = (pdu.message_payload ?? pdu.short_message) as { message?: string } | string;
+      if (refusal && refusal.count > 0) {
+        refusal.count--;
+        session.send(pdu.response({ command_status: refusal.status }));
+        return;
+      }
+      const payload = pdu.message_payload !== undefined;
+      const raw = (pdu.message_payload ?? pdu.short_message) as
+        | { message?: string; udh?: Buffer[] }
+        | string;
       const text = typeof raw === 'string' ? raw : (raw?.message ?? '');
+      const ie = typeof raw === 'string' ? undefined : raw?.udh?.find((b) => b[0] === 0x00);
       const submit: SmscSubmit = {
         messageId: `smsc-${nextId++}`,
         destination: String(pdu.destination_addr),
         source: String(pdu.source_addr),
         text,
         dataCoding: Number(pdu.data_coding),
+        esmClass: Number(pdu.esm_class),
+        ...(ie
+          ? { udh: { ref: ie[2] as number, total: ie[3] as number, seq: ie[4] as number } }
+          : {}),
+        payload,
         userMessageReference: pdu.user_message_reference as number | undefined,
         at: performance.now(),
       };
@@ -125,6 +172,30 @@ export async function startFakeSmsc(): Promise<FakeSmsc> {
     set throttle(v: boolean) {
       state.throttle = v;
     },
+    refuse(status, count = Number.POSITIVE_INFINITY) {
+      refusal = { status, count };
+    },
+    messages() {
+      const out: SmscMessage[] = [];
+      const open = new Map<string, SmscMessage>();
+      for (const s of submits) {
+        if (!s.udh) {
+          out.push({ destination: s.destination, text: s.text, parts: [s] });
+          continue;
+        }
+        const key = `${s.destination}:${s.udh.ref}:${s.udh.total}`;
+        let m = open.get(key);
+        if (!m || m.parts.length === s.udh.total) {
+          m = { destination: s.destination, text: '', parts: [] };
+          open.set(key, m);
+          out.push(m);
+        }
+        m.parts.push(s);
+        m.parts.sort((a, b) => (a.udh?.seq ?? 0) - (b.udh?.seq ?? 0));
+        m.text = m.parts.map((p) => p.text).join('');
+      }
+      return out;
+    },
     dropLinks() {
       for (const s of sessions) s.socket.destroy();
       sessions.clear();
@@ -150,6 +221,55 @@ export async function startFakeSmsc(): Promise<FakeSmsc> {
         esm_class: 0,
         short_message: text,
       });
+    },
+    async moParts(from, text, options = {}) {
+      const count = options.parts ?? 2;
+      const split = options.split ?? 'udh8';
+      const ref = options.ref ?? 0x2a;
+      const size = Math.ceil(text.length / count);
+      for (let seq = 1; seq <= count; seq++) {
+        if (options.only && !options.only.includes(seq)) continue;
+        const message = text.slice((seq - 1) * size, seq * size);
+        const base = { source_addr: from.replace(/^\+/, ''), destination_addr: '38000' };
+        if (split === 'sar') {
+          await push({
+            ...base,
+            esm_class: 0,
+            short_message: message,
+            sar_msg_ref_num: ref,
+            sar_total_segments: count,
+            sar_segment_seqnum: seq,
+          });
+        } else {
+          const udh =
+            split === 'udh8'
+              ? Buffer.from([0x05, 0x00, 0x03, ref & 0xff, count, seq])
+              : Buffer.from([0x06, 0x08, 0x04, (ref >> 8) & 0xff, ref & 0xff, count, seq]);
+          await push({ ...base, esm_class: 0x40, short_message: { udh, message } });
+        }
+      }
+    },
+    moLostAck(from, text) {
+      owed = {
+        source_addr: from.replace(/^\+/, ''),
+        destination_addr: '38000',
+        esm_class: 0,
+        short_message: text,
+      };
+      const session = anySession();
+      return new Promise<void>((resolve) => {
+        // Written, then the link goes: whatever the client answers is never read, and the
+        // SMSC, which cannot answer any more either, owes the reply.
+        sessions.delete(session);
+        session.send(new smpp.PDU('deliver_sm', { ...owed }), undefined, () => {
+          session.socket.end();
+          resolve();
+        });
+      });
+    },
+    redeliver() {
+      if (!owed) throw new Error('nothing is owed: call moLostAck first');
+      return push({ ...owed });
     },
     close: () =>
       new Promise<void>((resolve) => {

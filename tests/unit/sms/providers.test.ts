@@ -5,7 +5,8 @@ import type { PDU } from 'smpp';
 import { describe, expect, it } from 'vitest';
 import { brevoProvider } from '../../../src/channels/sms/providers/brevo.js';
 import { ovhProvider, ovhSignature } from '../../../src/channels/sms/providers/ovh.js';
-import { parseSmppInbound, parseSmppReceipt } from '../../../src/channels/sms/providers/smpp.js';
+import { parseSmppReceipt } from '../../../src/channels/sms/providers/smpp.js';
+import { readSmppMo } from '../../../src/channels/sms/providers/smpp-inbound.js';
 import { toE164 } from '../../../src/channels/sms/providers/types.js';
 
 const pdu = (fields: Record<string, unknown>) => fields as unknown as PDU;
@@ -67,6 +68,33 @@ describe('Brevo events', () => {
       ['+33612345678', 'STOP'],
     ]);
     expect(new Set(inbound?.map((m) => m.providerMessageId)).size).toBe(2);
+  });
+});
+
+describe('Brevo send', () => {
+  it("keeps our exact part count, not Brevo's smsCount", async () => {
+    const brevo = brevoProvider(
+      {
+        kind: 'brevo',
+        name: 'brevo',
+        apiKey: 'k'.repeat(20),
+        apiUrl: 'http://127.0.0.1:1/v3',
+        sender: 'Relais',
+        ratePerSecond: 1,
+      },
+      {
+        fetch: async () =>
+          new Response(JSON.stringify({ messageId: 5, smsCount: 2 }), { status: 201 }),
+      },
+    );
+    const result = await brevo.send({
+      messageId: 'm',
+      to: '+33612345678',
+      text: 'a'.repeat(155),
+      encoding: 'GSM-7',
+      parts: 1,
+    });
+    expect(result).toEqual({ ok: true, providerId: '5', parts: 1 });
   });
 });
 
@@ -138,21 +166,60 @@ describe('SMPP deliver_sm', () => {
     ).toMatchObject({ providerId: 'z9', status: 'delivered' });
   });
   it('reads a reply, and tells it from a receipt', () => {
-    const at = new Date('2026-03-10T09:00:00Z');
     const mo = pdu({
       esm_class: 0,
       source_addr: '0612345678',
+      destination_addr: '38000',
       short_message: { message: 'ARRÊT' },
     });
     expect(parseSmppReceipt(mo)).toBeUndefined();
-    const m = parseSmppInbound(mo, 'smpp', at);
-    expect(m).toMatchObject({ from: '+33612345678', text: 'ARRÊT', receivedAt: at });
-    // The same words again within 30 s: the SMSC delivering it again, same id.
-    expect(parseSmppInbound(mo, 'smpp', new Date(at.getTime() + 10_000))?.providerMessageId).toBe(
-      m?.providerMessageId,
-    );
+    expect(readSmppMo(mo)).toEqual({ from: '+33612345678', to: '38000', text: 'ARRÊT' });
     expect(
-      parseSmppInbound(pdu({ esm_class: 4, short_message: 'id:1 stat:DELIVRD' }), 'smpp', at),
+      readSmppMo(pdu({ esm_class: 4, source_addr: '1', short_message: 'id:1 stat:DELIVRD' })),
+    ).toBeUndefined();
+  });
+  it('reads the SMSC id and the handset reference of a reply when they are given', () => {
+    expect(
+      readSmppMo(
+        pdu({
+          esm_class: 0,
+          source_addr: '33612345678',
+          short_message: '1',
+          receipted_message_id: 'mo-77',
+          user_message_reference: 12,
+        }),
+      ),
+    ).toMatchObject({ smscId: 'mo-77', reference: 12 });
+  });
+  it('reads the part a long reply comes in: UDH with 8- or 16-bit reference, or SAR TLVs', () => {
+    const udh8 = [Buffer.from([0x00, 0x03, 0x2a, 2, 1])];
+    const udh16 = [Buffer.from([0x08, 0x04, 0x01, 0x02, 3, 2])];
+    const base = { source_addr: '33612345678', destination_addr: '38000' };
+    expect(
+      readSmppMo(pdu({ ...base, esm_class: 0x40, short_message: { udh: udh8, message: 'a' } }))
+        ?.part,
+    ).toEqual({ ref: 'u8:42', total: 2, seq: 1 });
+    expect(
+      readSmppMo(pdu({ ...base, esm_class: 0x40, short_message: { udh: udh16, message: 'b' } }))
+        ?.part,
+    ).toEqual({ ref: 'u16:258', total: 3, seq: 2 });
+    expect(
+      readSmppMo(
+        pdu({
+          ...base,
+          esm_class: 0,
+          short_message: 'c',
+          sar_msg_ref_num: 9,
+          sar_total_segments: 2,
+          sar_segment_seqnum: 2,
+        }),
+      )?.part,
+    ).toEqual({ ref: 'sar:9', total: 2, seq: 2 });
+    // A header that makes no sense (part 3 of 2) is read as a whole message.
+    const odd = [Buffer.from([0x00, 0x03, 0x01, 2, 3])];
+    expect(
+      readSmppMo(pdu({ ...base, esm_class: 0x40, short_message: { udh: odd, message: 'x' } }))
+        ?.part,
     ).toBeUndefined();
   });
 });

@@ -119,11 +119,9 @@ export function brevoProvider(
       if (json.messageId === undefined) {
         return { ok: false, kind: 'transient', reason: 'brevo answered without a messageId' };
       }
-      return {
-        ok: true,
-        providerId: String(json.messageId),
-        parts: json.smsCount ?? message.parts,
-      };
+      // Our own count is kept, not Brevo's smsCount: it is exact (160/153 GSM-7 septets,
+      // extension characters counted twice, 70/67 UCS-2) and it is what previews showed.
+      return { ok: true, providerId: String(json.messageId), parts: message.parts };
     },
     parseReceipts(call: WebhookCall): SmsReceipt[] {
       const receipts: SmsReceipt[] = [];
@@ -155,8 +153,9 @@ export function brevoProvider(
               : undefined;
         if (!text) continue;
         const at = eventTime(e);
+        // ts_event is in seconds: the number keeps two people's replies of one second apart.
         replies.push({
-          providerMessageId: `brevo:${e.id ?? e.messageId ?? ''}:${kind}:${e.ts_event ?? at.getTime()}`,
+          providerMessageId: `brevo:${e.id ?? e.messageId ?? ''}:${kind}:${digits(e.to)}:${e.ts_event ?? at.getTime()}`,
           from: toE164(e.to),
           text,
           receivedAt: at,

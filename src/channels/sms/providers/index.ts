@@ -17,6 +17,10 @@ export interface ProviderOptions {
   fetch?: typeof fetch;
   ovhPollIntervalMs?: number;
   smppReconnectMs?: number;
+  /** How long the SMPP link waits for the missing parts of a long reply. */
+  smppReassemblyMs?: number;
+  /** The service's clock: when a reply arrived. */
+  clock?: () => Date;
 }
 
 export function createProviders(
@@ -38,7 +42,14 @@ export function createProviders(
         ovhProvider(account, { fetch: options.fetch, pollIntervalMs: options.ovhPollIntervalMs }),
       );
     } else {
-      providers.set(account.name, smppProvider(account, { reconnectMs: options.smppReconnectMs }));
+      providers.set(
+        account.name,
+        smppProvider(account, {
+          reconnectMs: options.smppReconnectMs,
+          reassemblyMs: options.smppReassemblyMs,
+          clock: options.clock,
+        }),
+      );
     }
   }
   return providers;

@@ -4,16 +4,28 @@
 // transient, so the dispatcher retries them later. Each submit asks for a receipt and
 // carries a user_message_reference derived from our message id, which SMSCs echo in the
 // receipt (SMPP 3.4 §5.3.2.17): a receipt for a message whose submit_sm_resp was lost in
-// a crash can still be matched to it.
-import { createHash } from 'node:crypto';
+// a crash can still be matched to it. A long message goes as concatenated parts (one
+// submit_sm each, with a user data header), which every SMSC takes, rather than in
+// message_payload, which many operators' SMSCs refuse. Long replies are put back
+// together, and a reply the SMSC delivers again is recognised (smpp-inbound.ts).
+import { createHash, randomUUID } from 'node:crypto';
 import smpp, { type PDU, type Session } from 'smpp';
 import type { SmsAccount } from '../../../config.js';
+import { RateLimiter, sleep } from '../../../messaging/rate-limit.js';
 import type { SendResult } from '../../channel.js';
+import {
+  type AckMark,
+  messageText,
+  Reassembler,
+  RedeliveryGuard,
+  readSmppMo,
+} from './smpp-inbound.js';
+import { concatUdh, splitSms } from './smpp-parts.js';
+import { submitFailure } from './smpp-status.js';
 import {
   digits,
   type ProviderEvents,
   type ReceiptStatus,
-  type SmsInbound,
   type SmsProvider,
   type SmsReceipt,
   toE164,
@@ -46,15 +58,6 @@ const STATE: Record<number, ReceiptStatus> = {
   8: 'failed',
 };
 
-function messageText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && 'message' in value) {
-    const m = (value as { message: unknown }).message;
-    return typeof m === 'string' ? m : Buffer.isBuffer(m) ? m.toString('latin1') : '';
-  }
-  return Buffer.isBuffer(value) ? value.toString('latin1') : '';
-}
-
 /** A deliver_sm as a receipt, or undefined when it is a reply. */
 export function parseSmppReceipt(pdu: PDU): SmsReceipt | undefined {
   const esm = Number(pdu.esm_class ?? 0);
@@ -81,24 +84,22 @@ export function parseSmppReceipt(pdu: PDU): SmsReceipt | undefined {
   };
 }
 
-/** A deliver_sm that is a reply (mobile originated). */
-export function parseSmppInbound(pdu: PDU, account: string, at: Date): SmsInbound | undefined {
-  if (parseSmppReceipt(pdu) || (Number(pdu.esm_class ?? 0) & 0x3c) !== 0) return undefined;
-  const text = messageText(pdu.short_message) || messageText(pdu.message_payload);
-  const from = pdu.source_addr ? toE164(String(pdu.source_addr)) : undefined;
-  if (!from) return undefined;
-  // MO messages carry no id: the same words from the same number within 30 s are taken
-  // as the SMSC delivering again (after a lost deliver_sm_resp).
-  const bucket = Math.floor(at.getTime() / 30_000);
-  const key = createHash('sha1').update(`${from}\n${text}\n${bucket}`).digest('hex').slice(0, 24);
-  return { providerMessageId: `smpp:${account}:${key}`, from, text, receivedAt: at };
-}
-
 export interface SmppOptions {
   /** Pause before the first reconnection, doubled up to 30 s. */
   reconnectMs?: number;
   enquireLinkMs?: number;
   submitTimeoutMs?: number;
+  /** How long the parts of a long reply are awaited before what came is handed over. */
+  reassemblyMs?: number;
+  /** Time of a reply's arrival (the service's clock). */
+  clock?: () => Date;
+}
+
+// Per link: how many deliver_sm_resp we wrote, and whether a proof is on its way.
+interface LinkState {
+  acks: number;
+  probing: boolean;
+  again: boolean;
 }
 
 export function smppProvider(
@@ -108,9 +109,12 @@ export function smppProvider(
   Required<Pick<SmsProvider, 'start' | 'stop'>> & {
     isBound(): boolean;
     waitBound(timeoutMs?: number): Promise<void>;
+    /** Long replies still waiting for parts. */
+    partialReplies(): number;
   } {
   const reconnectBase = options.reconnectMs ?? 1000;
   const submitTimeoutMs = options.submitTimeoutMs ?? 15_000;
+  const clock = options.clock ?? (() => new Date());
   let session: Session | undefined;
   let bound = false;
   let stopped = true;
@@ -121,6 +125,33 @@ export function smppProvider(
   // Submits waiting for their answer: a dropped link leaves their fate unknown.
   const pending = new Set<(result: SendResult) => void>();
   const alpha = account.sourceAddr ? /[A-Za-z]/.test(account.sourceAddr) : false;
+  // The account's rate counts submit_sm, so each part of a long message takes its turn.
+  const pdus = new RateLimiter(account.ratePerSecond);
+  // Concatenation reference of the next long message, 8 bits, per link to the SMSC.
+  let nextRef = Math.floor(Math.random() * 256);
+  const links = new WeakMap<Session, LinkState>();
+  const linkState = (s: Session): LinkState => {
+    let state = links.get(s);
+    if (!state) {
+      state = { acks: 0, probing: false, again: false };
+      links.set(s, state);
+    }
+    return state;
+  };
+  const guard = new RedeliveryGuard();
+  const inbound = (m: { from: string; text: string; id: string }) => {
+    if (!events) throw new Error('SMPP provider stopped');
+    return events.onInbound({
+      providerMessageId: `smpp:${account.name}:${m.id}`,
+      from: m.from,
+      text: m.text,
+      receivedAt: clock(),
+    });
+  };
+  const reassembler = new Reassembler(
+    (mo) => inbound({ from: mo.from, text: mo.text, id: randomUUID() }),
+    options.reassemblyMs ?? 60_000,
+  );
 
   const scheduleReconnect = () => {
     if (stopped || retryTimer) return;
@@ -132,16 +163,65 @@ export function smppProvider(
     }, delay);
   };
 
+  /** Writes the deliver_sm_resp; where it stands on the link, when it could be written. */
+  const ack = (s: Session, pdu: PDU): AckMark | undefined => {
+    if (!s.send(pdu.response())) return undefined;
+    const state = linkState(s);
+    state.acks++;
+    return { link: s, ack: state.acks };
+  };
+
+  // An enquire_link written after our acks: its answer proves the SMSC read them.
+  const probe = (s: Session) => {
+    const state = linkState(s);
+    if (state.probing) {
+      state.again = true;
+      return;
+    }
+    state.probing = true;
+    const upTo = state.acks;
+    const sent = s.enquire_link({}, () => {
+      state.probing = false;
+      guard.proved(s, upTo);
+      if (state.again) {
+        state.again = false;
+        probe(s);
+      }
+    });
+    if (!sent) state.probing = false;
+  };
+
   const handleDeliver = async (pdu: PDU, s: Session) => {
-    const at = new Date();
+    const arrived = Date.now();
     try {
       const receipt = parseSmppReceipt(pdu);
-      if (receipt) await events?.onReceipt(receipt);
-      else {
-        const inbound = parseSmppInbound(pdu, account.name, at);
-        if (inbound) await events?.onInbound(inbound);
+      if (receipt) {
+        await events?.onReceipt(receipt);
+        ack(s, pdu);
+        return;
       }
-      s.send(pdu.response());
+      const mo = readSmppMo(pdu);
+      if (mo?.part) {
+        await reassembler.add({ ...mo, part: mo.part });
+        ack(s, pdu);
+        return;
+      }
+      if (!mo) {
+        ack(s, pdu);
+        return;
+      }
+      if (mo.smscId) {
+        // The SMSC names its MOs: a delivery again carries the same name.
+        await inbound({ from: mo.from, text: mo.text, id: `id:${mo.smscId}` });
+        ack(s, pdu);
+        return;
+      }
+      await inbound({ from: mo.from, text: mo.text, id: guard.idOf(mo) });
+      const mark = ack(s, pdu);
+      if (mark) {
+        guard.acked(mo, mark, Date.now() - arrived);
+        probe(s);
+      }
     } catch {
       // Not acknowledged: the SMSC delivers it again later.
       s.send(pdu.response({ command_status: smpp.ESME_RSYSERR }));
@@ -196,11 +276,46 @@ export function smppProvider(
     });
   }
 
+  /** One submit_sm and its answer. */
+  const submit = (s: Session, pdu: Record<string, unknown>) =>
+    new Promise<SendResult>((done) => {
+      const resolve = (r: SendResult) => {
+        pending.delete(resolve);
+        clearTimeout(timer);
+        done(r);
+      };
+      pending.add(resolve);
+      const timer = setTimeout(
+        () =>
+          resolve({
+            ok: false,
+            kind: 'transient',
+            reason: 'SMSC did not answer submit_sm',
+            uncertain: true,
+          }),
+        submitTimeoutMs,
+      );
+      const upTo = linkState(s).acks;
+      const sent = s.submit_sm(pdu, (resp) => {
+        // An answer to a request written after those acks: the SMSC has read them.
+        guard.proved(s, upTo);
+        const status = resp.command_status;
+        resolve(
+          status === 0
+            ? { ok: true, providerId: String(resp.message_id), parts: 1 }
+            : submitFailure(status),
+        );
+      });
+      if (!sent)
+        resolve({ ok: false, kind: 'transient', reason: 'SMSC link closed while sending' });
+    });
+
   return {
     name: account.name,
     kind: 'smpp',
     ratePerSecond: account.ratePerSecond,
     isBound: () => bound,
+    partialReplies: () => reassembler.waiting,
     waitBound(timeoutMs = 5000) {
       if (bound) return Promise.resolve();
       return new Promise((resolve, reject) => {
@@ -214,8 +329,9 @@ export function smppProvider(
     async send(message): Promise<SendResult> {
       const s = session;
       if (!s || !bound) return { ok: false, kind: 'transient', reason: 'SMSC link down' };
-      const long = message.parts > 1;
-      const pdu: Record<string, unknown> = {
+      const texts = splitSms(message.text, message.encoding);
+      const ref = nextRef++ & 0xff;
+      const common = {
         source_addr: account.sourceAddr ?? '',
         source_addr_ton: account.sourceAddr ? (alpha ? 5 : 1) : 0,
         source_addr_npi: account.sourceAddr && !alpha ? 1 : 0,
@@ -226,52 +342,47 @@ export function smppProvider(
         // 0: the SMSC's default alphabet (GSM 03.38); 8: UCS-2.
         data_coding: message.encoding === 'UCS-2' ? 8 : 0,
         user_message_reference: smppReference(message.messageId),
-        ...(long ? { message_payload: message.text } : { short_message: message.text }),
       };
-      return new Promise<SendResult>((done) => {
-        const resolve = (r: SendResult) => {
-          pending.delete(resolve);
-          clearTimeout(timer);
-          done(r);
-        };
-        pending.add(resolve);
-        const timer = setTimeout(
-          () =>
-            resolve({
-              ok: false,
-              kind: 'transient',
-              reason: 'SMSC did not answer submit_sm',
-              uncertain: true,
-            }),
-          submitTimeoutMs,
-        );
-        const sent = s.submit_sm(pdu, (resp) => {
-          clearTimeout(timer);
-          const status = resp.command_status;
-          if (status === 0) {
-            resolve({ ok: true, providerId: String(resp.message_id), parts: message.parts });
-          } else if (status === smpp.ESME_RTHROTTLED) {
-            resolve({
-              ok: false,
-              kind: 'rate_limited',
-              reason: 'SMSC throttled',
-              retryAfterMs: 1000,
-            });
-          } else if (status === smpp.ESME_RINVDSTADR) {
-            resolve({ ok: false, kind: 'permanent', reason: 'SMSC: invalid destination address' });
-          } else {
-            resolve({
-              ok: false,
-              kind: 'transient',
-              reason: `SMSC refused submit_sm (status 0x${status.toString(16)})`,
-            });
+      let first: string | undefined;
+      for (let i = 0; i < texts.length; i++) {
+        const text = texts[i] as string;
+        const pdu =
+          texts.length === 1
+            ? { ...common, esm_class: 0, short_message: text }
+            : {
+                ...common,
+                // 0x40: short_message starts with a user data header.
+                esm_class: 0x40,
+                short_message: { udh: concatUdh(ref, texts.length, i + 1), message: text },
+              };
+        let result: SendResult;
+        for (let tries = 0; ; tries++) {
+          await pdus.take();
+          if (session !== s || !bound) {
+            result = { ok: false, kind: 'transient', reason: 'SMSC link down', uncertain: i > 0 };
+            break;
           }
-        });
-        if (!sent) {
-          clearTimeout(timer);
-          resolve({ ok: false, kind: 'transient', reason: 'SMSC link closed while sending' });
+          result = await submit(s, pdu);
+          // A later part throttled: wait and send that part again, rather than the whole
+          // message again (its first parts are already on their way to the phone).
+          if (result.ok || result.kind !== 'rate_limited' || i === 0 || tries >= 3) break;
+          pdus.pause(result.retryAfterMs ?? 1000);
+          await sleep(result.retryAfterMs ?? 1000);
         }
-      });
+        if (!result.ok) {
+          if (result.kind === 'rate_limited') pdus.pause(result.retryAfterMs ?? 1000);
+          if (i === 0) return result;
+          // Sent again whole later (a fresh reference): the phone may show the lone
+          // first parts too.
+          return {
+            ...result,
+            kind: result.kind === 'rate_limited' ? 'transient' : result.kind,
+            reason: `${result.reason} (part ${i + 1} of ${texts.length}; the parts before were taken)`,
+          };
+        }
+        first ??= result.providerId;
+      }
+      return { ok: true, providerId: first as string, parts: texts.length };
     },
     async start(handlers) {
       events = handlers;
@@ -281,6 +392,7 @@ export function smppProvider(
     async stop() {
       stopped = true;
       events = undefined;
+      reassembler.stop();
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = undefined;
       const s = session;
