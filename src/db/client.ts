@@ -10,8 +10,10 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { applyMigrations } from './migrations.js';
+import { redactUrl } from './redact-url.js';
 
 export type { PrismaClient } from '../generated/prisma/client.js';
+export { redactUrl } from './redact-url.js';
 
 export interface Database {
   prisma: PrismaClient;
@@ -35,16 +37,6 @@ export interface DatabaseOptions {
 
 // Arbitrary but fixed: every Relais instance contends for the same advisory lock.
 const MIGRATION_LOCK_KEY = 0x52_45_4c_41_49_53n; // "RELAIS"
-
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgresql://(unparsable url)';
-  }
-}
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
