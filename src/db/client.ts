@@ -9,6 +9,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { type FolderLock, lockFolder } from './folder-lock.js';
 import { applyMigrations } from './migrations.js';
 import { redactUrl } from './redact-url.js';
 
@@ -42,14 +43,22 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
   let pglite = options.pglite;
   let location = 'memory';
+  let lock: FolderLock | undefined;
   if (!pglite) {
     if (options.dataDir) {
       location = join(options.dataDir, 'pglite');
       mkdirSync(location, { recursive: true });
+      // Before PGlite touches the folder: a second process must not open it at all.
+      lock = lockFolder(location);
     }
-    pglite = options.dataDir ? new PGlite(location) : new PGlite();
   }
-  await pglite.waitReady;
+  try {
+    pglite ??= options.dataDir ? new PGlite(location) : new PGlite();
+    await pglite.waitReady;
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const db = pglite;
   const factory = new PrismaPGlite(db);
   const prisma = new PrismaClient({ adapter: factory });
@@ -58,11 +67,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     kind: 'pglite',
     location: `PGlite (${location})`,
     factory,
-    // One process owns a PGlite folder, so there is nobody to coordinate with.
+    // One process owns a PGlite folder (the lock above), so there is nobody to
+    // coordinate with.
     migrate: () => applyMigrations(factory),
     async close() {
-      await prisma.$disconnect();
-      if (!options.pglite) await db.close();
+      try {
+        await prisma.$disconnect();
+        if (!options.pglite) await db.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

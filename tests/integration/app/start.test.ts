@@ -8,14 +8,15 @@ import { createTestDatabase, usingPostgres } from '../../support/db.js';
 const root = new URL('../../../', import.meta.url).pathname;
 
 interface Child {
+  pid: number;
   url: Promise<string>;
   output: () => string;
   stop: () => Promise<number | null>;
 }
 
 /** Runs `src/main.ts` as `npm start` does, and resolves its URL once it listens. */
-function startProcess(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+function startProcess(env: Record<string, string>, script = 'src/main.ts'): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -32,6 +33,7 @@ function startProcess(env: Record<string, string>): Child {
     child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
   });
   return {
+    pid: child.pid as number,
     url,
     output: () => output,
     stop: () =>
@@ -84,6 +86,29 @@ describe('npm start on the embedded database', () => {
     expect(second.output()).toContain('"msg":"database up to date"');
     expect(second.output()).not.toContain('API token');
     expect(await second.stop()).toBe(0);
+  });
+
+  it('lets one process at a time open the data folder', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'relais-start-'));
+    dirs.push(dataDir);
+    const first = startProcess({ DATA_DIR: dataDir });
+    await first.url;
+    const inUse = `The embedded database ${join(dataDir, 'pglite')} is in use by process ${first.pid}. Stop that process`;
+    // A second Relais and a command on the same folder are refused, naming the holder.
+    const second = startProcess({ DATA_DIR: dataDir });
+    await expect(second.url).rejects.toThrow(/exited with 1/);
+    expect(second.output()).toContain(inUse);
+    expect(second.output()).toContain('or set DATABASE_URL');
+    const seed = startProcess({ DATA_DIR: dataDir }, 'src/cli/db-seed.ts');
+    await expect(seed.url).rejects.toThrow(/exited with 1/);
+    expect(seed.output()).toContain(inUse);
+    // The first one was not disturbed, and once it stops the folder is free.
+    const url = await first.url;
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    expect(await first.stop()).toBe(0);
+    const third = startProcess({ DATA_DIR: dataDir });
+    expect((await fetch(`${await third.url}/readyz`)).status).toBe(200);
+    expect(await third.stop()).toBe(0);
   });
 
   it('refuses a bad configuration with every problem named', async () => {
