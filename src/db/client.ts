@@ -81,8 +81,18 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   };
 }
 
+// A server that accepts connections but never answers (overloaded, half-down network)
+// must fail a connection attempt rather than hold it, and with it a request, forever.
+const CONNECTION_TIMEOUT_MS = 5_000;
+
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const factory = new PrismaPg({ connectionString: url, max: poolSize });
+  const factory = new PrismaPg({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+    // Notices a connection whose server vanished without closing it.
+    keepAlive: true,
+  });
   const prisma = new PrismaClient({ adapter: factory });
   return {
     prisma,
@@ -92,7 +102,10 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     async migrate() {
       // A session-level advisory lock on a connection of its own: a second instance
       // waits here, then finds every migration applied and does nothing.
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client({
+        connectionString: url,
+        connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+      });
       await client.connect();
       try {
         await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
