@@ -24,6 +24,12 @@ export interface Database {
   factory: SqlMigrationAwareDriverAdapterFactory;
   /** Applies pending migrations once, even with several instances starting together. */
   migrate(): Promise<string[]>;
+  /**
+   * Runs `work` while no other Relais instance on this database runs start-up work
+   * (migrations, demo data): the check-then-write of each is then safe. Not re-entrant:
+   * `work` must not call exclusive() or migrate().
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -36,21 +42,22 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
-// Arbitrary but fixed: every Relais instance contends for the same advisory lock.
-const MIGRATION_LOCK_KEY = 0x52_45_4c_41_49_53n; // "RELAIS"
+// Arbitrary but fixed: every Relais instance contends for the same advisory lock, for
+// migrations and for loading the demo data.
+const STARTUP_LOCK_KEY = 0x52_45_4c_41_49_53n; // "RELAIS"
+
+const inProcessQueues = new WeakMap<PGlite, Promise<void>>();
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
   let pglite = options.pglite;
   let location = 'memory';
   let lock: FolderLock | undefined;
-  if (!pglite) {
-    if (options.dataDir) {
-      location = join(options.dataDir, 'pglite');
-      mkdirSync(location, { recursive: true });
-      // Before PGlite touches the folder: a second process must not open it at all.
-      lock = lockFolder(location);
-    }
+  if (!pglite && options.dataDir) {
+    location = join(options.dataDir, 'pglite');
+    mkdirSync(location, { recursive: true });
+    // Before PGlite touches the folder: a second process must not open it at all.
+    lock = lockFolder(location);
   }
   try {
     pglite ??= options.dataDir ? new PGlite(location) : new PGlite();
@@ -60,6 +67,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     throw error;
   }
   const db = pglite;
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = (inProcessQueues.get(db) ?? Promise.resolve()).then(work);
+    inProcessQueues.set(
+      db,
+      run.then(
+        () => {},
+        () => {},
+      ),
+    );
+    return run;
+  };
   const factory = new PrismaPGlite(db);
   const prisma = new PrismaClient({ adapter: factory });
   return {
@@ -67,9 +85,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     kind: 'pglite',
     location: `PGlite (${location})`,
     factory,
-    // One process owns a PGlite folder (the lock above), so there is nobody to
-    // coordinate with.
-    migrate: () => applyMigrations(factory),
+    // One process owns a PGlite folder (the lock above), so only instances within this
+    // process can meet here; a queue per PGlite keeps them one at a time.
+    exclusive,
+    migrate: () => exclusive(() => applyMigrations(factory)),
     async close() {
       try {
         await prisma.$disconnect();
@@ -86,6 +105,24 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 const CONNECTION_TIMEOUT_MS = 5_000;
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  // A session-level advisory lock on a connection of its own: a second instance waits
+  // here, then finds the work done (every migration applied, the demo loaded).
+  const exclusive = async <T>(work: () => Promise<T>): Promise<T> => {
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+    });
+    await client.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [STARTUP_LOCK_KEY.toString()]);
+      return await work();
+    } finally {
+      await client
+        .query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK_KEY.toString()])
+        .catch(() => {});
+      await client.end();
+    }
+  };
   const factory = new PrismaPg({
     connectionString: url,
     max: poolSize,
@@ -99,24 +136,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     kind: 'postgres',
     location: `PostgreSQL (${redactUrl(url)})`,
     factory,
-    async migrate() {
-      // A session-level advisory lock on a connection of its own: a second instance
-      // waits here, then finds every migration applied and does nothing.
-      const client = new pg.Client({
-        connectionString: url,
-        connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
-      });
-      await client.connect();
-      try {
-        await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
-        return await applyMigrations(factory);
-      } finally {
-        await client
-          .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()])
-          .catch(() => {});
-        await client.end();
-      }
-    },
+    exclusive,
+    migrate: () => exclusive(() => applyMigrations(factory)),
     async close() {
       await prisma.$disconnect();
     },

@@ -45,50 +45,58 @@ function startProcess(env: Record<string, string>, script = 'src/main.ts'): Chil
   };
 }
 
+// Each test starts Relais processes one after the other; on a loaded machine a start can
+// take 20 seconds.
+const PROCESS_TEST = { timeout: 180_000 };
+
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('npm start on the embedded database', () => {
-  it('comes up ready, stops on SIGTERM, and keeps its data across restarts', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'relais-start-'));
-    dirs.push(dataDir);
-    const first = startProcess({ DATA_DIR: dataDir });
-    const url = await first.url;
-    const ready = await fetch(`${url}/readyz`);
-    expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, database: 'ok', pendingMigrations: [] });
-    expect(first.output()).toContain('"msg":"migrations applied"');
-    // The first start loads the demo and shows a working API token, once, outside the logs.
-    const token = /API token of the Deux-Sèvres demo \(shown once\): (rls_\S+)/.exec(
-      first.output(),
-    )?.[1];
-    expect(token).toBeDefined();
-    expect(
-      first
-        .output()
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .join('\n'),
-    ).not.toContain(token);
-    const list = await fetch(`${url}/api/consultations`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(list.status).toBe(200);
-    expect(await first.stop()).toBe(0);
-    expect(first.output()).toContain('"msg":"stopped"');
+  it(
+    'comes up ready, stops on SIGTERM, and keeps its data across restarts',
+    PROCESS_TEST,
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'relais-start-'));
+      dirs.push(dataDir);
+      const first = startProcess({ DATA_DIR: dataDir });
+      const url = await first.url;
+      const ready = await fetch(`${url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ ready: true, database: 'ok', pendingMigrations: [] });
+      expect(first.output()).toContain('"msg":"migrations applied"');
+      // The first start loads the demo and shows a working API token, once, outside the logs.
+      const token = /API token of the Deux-Sèvres demo \(shown once\): (rls_\S+)/.exec(
+        first.output(),
+      )?.[1];
+      expect(token).toBeDefined();
+      expect(
+        first
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .join('\n'),
+      ).not.toContain(token);
+      const list = await fetch(`${url}/api/consultations`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(list.status).toBe(200);
+      expect(await first.stop()).toBe(0);
+      expect(first.output()).toContain('"msg":"stopped"');
 
-    const second = startProcess({ DATA_DIR: dataDir });
-    const again = await second.url;
-    expect((await fetch(`${again}/readyz`)).status).toBe(200);
-    // The same folder: nothing left to migrate the second time.
-    expect(second.output()).toContain('"msg":"database up to date"');
-    expect(second.output()).not.toContain('API token');
-    expect(await second.stop()).toBe(0);
-  });
+      const second = startProcess({ DATA_DIR: dataDir });
+      const again = await second.url;
+      expect((await fetch(`${again}/readyz`)).status).toBe(200);
+      // The same folder: nothing left to migrate the second time.
+      expect(second.output()).toContain('"msg":"database up to date"');
+      expect(second.output()).not.toContain('API token');
+      expect(await second.stop()).toBe(0);
+    },
+  );
 
-  it('lets one process at a time open the data folder', async () => {
+  it('lets one process at a time open the data folder', PROCESS_TEST, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'relais-start-'));
     dirs.push(dataDir);
     const first = startProcess({ DATA_DIR: dataDir });
@@ -121,28 +129,39 @@ describe('npm start on the embedded database', () => {
 
 // Locking between instances needs a real server: PGlite serves one process only.
 describe.skipIf(!usingPostgres)('two instances on one PostgreSQL', () => {
-  it('both come up and the migrations run once', async () => {
-    const db = await createTestDatabase({ migrated: false });
-    try {
-      const url = db.url as string;
-      const a = startProcess({ DATABASE_URL: url });
-      const b = startProcess({ DATABASE_URL: url });
-      const [urlA, urlB] = await Promise.all([a.url, b.url]);
-      expect((await fetch(`${urlA}/readyz`)).status).toBe(200);
-      expect((await fetch(`${urlB}/readyz`)).status).toBe(200);
-      const applied = [a.output(), b.output()].filter((o) =>
-        o.includes('"msg":"migrations applied"'),
-      );
-      expect(applied).toHaveLength(1);
-      const rows = await db.prisma.$queryRawUnsafe<{ migration_name: string; n: bigint }[]>(
-        'SELECT migration_name, count(*) AS n FROM _prisma_migrations GROUP BY migration_name',
-      );
-      expect(rows.length).toBeGreaterThan(0);
-      for (const row of rows) expect(Number(row.n)).toBe(1);
-      expect(await a.stop()).toBe(0);
-      expect(await b.stop()).toBe(0);
-    } finally {
-      await db.destroy();
-    }
-  });
+  it(
+    'both come up, the migrations run once and the demo is loaded once',
+    PROCESS_TEST,
+    async () => {
+      const db = await createTestDatabase({ migrated: false });
+      try {
+        const url = db.url as string;
+        // Both asked to load the demo into the empty database: one does, the other finds
+        // it loaded.
+        const a = startProcess({ DATABASE_URL: url, DEMO_DATA: 'true' });
+        const b = startProcess({ DATABASE_URL: url, DEMO_DATA: 'true' });
+        const [urlA, urlB] = await Promise.all([a.url, b.url]);
+        expect((await fetch(`${urlA}/readyz`)).status).toBe(200);
+        expect((await fetch(`${urlB}/readyz`)).status).toBe(200);
+        const applied = [a.output(), b.output()].filter((o) =>
+          o.includes('"msg":"migrations applied"'),
+        );
+        expect(applied).toHaveLength(1);
+        const rows = await db.prisma.$queryRawUnsafe<{ migration_name: string; n: bigint }[]>(
+          'SELECT migration_name, count(*) AS n FROM _prisma_migrations GROUP BY migration_name',
+        );
+        expect(rows.length).toBeGreaterThan(0);
+        for (const row of rows) expect(Number(row.n)).toBe(1);
+        const seeded = [a.output(), b.output()].filter((o) =>
+          o.includes('"msg":"demo data loaded into the empty database"'),
+        );
+        expect(seeded).toHaveLength(1);
+        expect(await db.prisma.organisation.count()).toBe(2);
+        expect(await a.stop()).toBe(0);
+        expect(await b.stop()).toBe(0);
+      } finally {
+        await db.destroy();
+      }
+    },
+  );
 });
