@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,9 @@ interface Child {
   pid: number;
   url: Promise<string>;
   output: () => string;
+  /** Resolves once the output contains `text`. */
+  waitFor: (text: string) => Promise<void>;
+  /** Sends SIGTERM and resolves with the exit code. */
   stop: () => Promise<number | null>;
 }
 
@@ -22,9 +26,11 @@ function startProcess(env: Record<string, string>, script = 'src/main.ts'): Chil
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const watchers: (() => void)[] = [];
   const url = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      for (const watch of watchers) watch();
       const match = /Relais is listening on (http:\/\/\S+)/.exec(output);
       if (match?.[1]) resolve(match[1]);
     };
@@ -36,6 +42,12 @@ function startProcess(env: Record<string, string>, script = 'src/main.ts'): Chil
     pid: child.pid as number,
     url,
     output: () => output,
+    waitFor: (text) =>
+      new Promise((resolve) => {
+        const watch = () => output.includes(text) && resolve();
+        watchers.push(watch);
+        watch();
+      }),
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);
@@ -117,6 +129,46 @@ describe('npm start on the embedded database', () => {
     const third = startProcess({ DATA_DIR: dataDir });
     expect((await fetch(`${await third.url}/readyz`)).status).toBe(200);
     expect(await third.stop()).toBe(0);
+  });
+
+  it('finishes a request in flight when SIGTERM arrives, then exits 0', PROCESS_TEST, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'relais-start-'));
+    dirs.push(dataDir);
+    const relais = startProcess({ DATA_DIR: dataDir });
+    const { port } = new URL(await relais.url);
+    const token = /API token of the Deux-Sèvres demo \(shown once\): (rls_\S+)/.exec(
+      relais.output(),
+    )?.[1];
+    const body = JSON.stringify({
+      group: 'usagers-departemental',
+      flow: 'mobilite-forum',
+      deadline: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    });
+    // A slow client: the request and half its body now, the rest after SIGTERM.
+    const socket = connect(Number(port), '127.0.0.1');
+    let response = '';
+    socket.on('data', (chunk) => {
+      response += chunk.toString();
+    });
+    const ended = new Promise((resolve) => socket.on('close', resolve));
+    const half = Math.floor(body.length / 2);
+    socket.write(
+      `POST /api/consultations HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, half)}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const exit = relais.stop();
+    await relais.waitFor('stopping: finishing in-flight work');
+    // Shutdown has begun and waits for this request: the process is still there.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(relais.output()).not.toContain('"msg":"stopped"');
+    socket.write(body.slice(half));
+    await ended;
+    expect(response).toMatch(/^HTTP\/1\.1 201 /);
+    expect(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      invited: expect.any(Number),
+    });
+    expect(await exit).toBe(0);
+    expect(relais.output()).toContain('"msg":"stopped"');
   });
 
   it('refuses a bad configuration with every problem named', async () => {
