@@ -13,7 +13,7 @@ interface Child {
   url: Promise<string>;
   output: () => string;
   /** Resolves once the output contains `text`. */
-  waitFor: (text: string) => Promise<void>;
+  waitFor: (text: string | RegExp) => Promise<void>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop: () => Promise<number | null>;
 }
@@ -44,7 +44,8 @@ function startProcess(env: Record<string, string>, script = 'src/main.ts'): Chil
     output: () => output,
     waitFor: (text) =>
       new Promise((resolve) => {
-        const watch = () => output.includes(text) && resolve();
+        const watch = () =>
+          (typeof text === 'string' ? output.includes(text) : text.test(output)) && resolve();
         watchers.push(watch);
         watch();
       }),
@@ -55,6 +56,14 @@ function startProcess(env: Record<string, string>, script = 'src/main.ts'): Chil
         child.kill('SIGTERM');
       }),
   };
+}
+
+const TOKEN_LINE = /API token of the Deux-Sèvres demo \(shown once\): (rls_\S+)\n/;
+
+/** The demo token a first start prints on a line of its own, after the listening line. */
+async function demoToken(child: Child): Promise<string> {
+  await child.waitFor(TOKEN_LINE);
+  return TOKEN_LINE.exec(child.output())?.[1] as string;
 }
 
 // Each test starts Relais processes one after the other; on a loaded machine a start can
@@ -80,10 +89,7 @@ describe('npm start on the embedded database', () => {
       expect(await ready.json()).toEqual({ ready: true, database: 'ok', pendingMigrations: [] });
       expect(first.output()).toContain('"msg":"migrations applied"');
       // The first start loads the demo and shows a working API token, once, outside the logs.
-      const token = /API token of the Deux-Sèvres demo \(shown once\): (rls_\S+)/.exec(
-        first.output(),
-      )?.[1];
-      expect(token).toBeDefined();
+      const token = await demoToken(first);
       expect(
         first
           .output()
@@ -136,9 +142,7 @@ describe('npm start on the embedded database', () => {
     dirs.push(dataDir);
     const relais = startProcess({ DATA_DIR: dataDir });
     const { port } = new URL(await relais.url);
-    const token = /API token of the Deux-Sèvres demo \(shown once\): (rls_\S+)/.exec(
-      relais.output(),
-    )?.[1];
+    const token = await demoToken(relais);
     const body = JSON.stringify({
       group: 'usagers-departemental',
       flow: 'mobilite-forum',

@@ -11,7 +11,10 @@ afterEach(async () => {
 });
 
 describe(`migrations on ${kind}`, () => {
-  it('take an empty database to exactly the schema in schema.prisma', async () => {
+  // Three runs of the WebAssembly schema engine: minutes on a loaded machine.
+  it('take an empty database to exactly the schema in schema.prisma', {
+    timeout: 240_000,
+  }, async () => {
     const current = await createTestDatabase({ migrated: false });
     db = current;
     expect((await checkReadiness(current.prisma)).ready).toBe(false);
