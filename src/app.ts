@@ -98,12 +98,17 @@ export async function startRelais(config: Config, options: StartOptions = {}): P
       logger.info({ applied }, applied.length ? 'migrations applied' : 'database up to date');
     }
     let demoToken: string | undefined;
-    if (config.DEMO_DATA && (await prisma.organisation.count()) === 0) {
-      await seed(prisma);
-      // A token to try the API at once; shown once, by main.ts, never logged.
-      const demo = await prisma.organisation.findUnique({ where: { slug: 'deux-sevres' } });
-      if (demo) demoToken = await createApiToken(prisma, demo.id, 'demo');
-      logger.info('demo data loaded into the empty database');
+    if (config.DEMO_DATA) {
+      // Under the start-up lock: two instances starting together would both find the
+      // database empty, and both load the demo.
+      demoToken = await db.exclusive(async () => {
+        if ((await prisma.organisation.count()) > 0) return undefined;
+        await seed(prisma);
+        logger.info('demo data loaded into the empty database');
+        // A token to try the API at once; shown once, by main.ts, never logged.
+        const demo = await prisma.organisation.findUnique({ where: { slug: 'deux-sevres' } });
+        return demo ? createApiToken(prisma, demo.id, 'demo') : undefined;
+      });
     }
 
     // Flows: an invalid one is refused with its problems; the valid ones still load.

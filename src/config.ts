@@ -3,6 +3,7 @@
 // secrets are never repeated back.
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
+import cron from 'node-cron';
 import { z } from 'zod';
 
 const bool = z
@@ -33,6 +34,14 @@ function isIpOrCidr(v: string): boolean {
   if (bits === undefined) return true;
   const max = isIP(ip) === 4 ? 32 : 128;
   return /^\d+$/.test(bits) && Number(bits) <= max;
+}
+
+// RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens.
+function isHostName(v: string): boolean {
+  return (
+    v.length <= 253 &&
+    v.split('.').every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label))
+  );
 }
 
 const positiveRate = z.coerce
@@ -102,7 +111,14 @@ const envShape = z.object({
     .min(0, { error: 'expected a port number from 0 to 65535 (0 picks a free one)' })
     .max(65535, { error: 'expected a port number from 0 to 65535 (0 picks a free one)' })
     .default(3000),
-  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Address the HTTP server listens on: an IP address (0.0.0.0 or :: for all) or a name. */
+  HOST: z
+    .string()
+    .refine((v) => isIP(v) !== 0 || isHostName(v), {
+      error:
+        'expected an address to listen on: an IP address such as 127.0.0.1, 0.0.0.0 or ::, or a host name such as localhost',
+    })
+    .default('127.0.0.1'),
   PUBLIC_URL: httpUrl.optional(),
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_POOL_SIZE: z.coerce
@@ -119,7 +135,13 @@ const envShape = z.object({
     .default('info'),
   MIGRATE_ON_START: bool.default(true),
   /** node-cron expression of the scheduler tick (seconds allowed), Europe/Paris time. */
-  SCHEDULER_CRON: z.string().min(1).default('*/10 * * * * *'),
+  SCHEDULER_CRON: z
+    .string()
+    .refine((v) => cron.validate(v), {
+      error:
+        'expected a cron expression of 5 fields, or 6 with seconds first, e.g. */10 * * * * * (every 10 seconds)',
+    })
+    .default('*/10 * * * * *'),
   SCHEDULER_ENABLED: bool.default(true),
   DISPATCHER_ENABLED: bool.default(true),
   /** Poll interval of the outbox dispatcher, in milliseconds. */

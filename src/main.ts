@@ -1,6 +1,7 @@
 // Entry point of `npm start`: read the configuration, start Relais, stop it cleanly.
 import { startRelais } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { DatabaseInUseError } from './db/folder-lock.js';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -13,7 +14,17 @@ try {
   throw error;
 }
 
-const relais = await startRelais(config);
+let relais: Awaited<ReturnType<typeof startRelais>>;
+try {
+  relais = await startRelais(config);
+} catch (error) {
+  // Someone else has the embedded database open: say who, not a stack trace.
+  if (error instanceof DatabaseInUseError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
 const { logger } = relais;
 logger.info({ url: relais.url, database: relais.db.location }, 'Relais is listening');
 // A plain line for people who start it by hand; the JSON log above is for machines.

@@ -9,7 +9,8 @@ await runCli(async () => {
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   try {
     await db.migrate();
-    await seed(db.prisma);
+    // Under the start-up lock, so that an instance starting now does not seed too.
+    await db.exclusive(() => seed(db.prisma));
     const [organisations, people] = await Promise.all([
       db.prisma.organisation.count(),
       db.prisma.person.count(),

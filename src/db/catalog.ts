@@ -4,17 +4,28 @@
 // introspect through driver adapters here.
 export type Query = <T>(sql: string) => Promise<T[]>;
 
+const TYPE_DETAILS = ['length', 'precision', 'scale', 'datetime_precision', 'collation'] as const;
+
 export async function describeCatalog(query: Query, schema = 'public'): Promise<string[]> {
   const lines: string[] = [];
   const s = schema.replace(/'/g, "''");
+  // The type is its name plus whatever narrows it (varchar(20), numeric(10,2),
+  // timestamp(3), a collation): a migration that changes only those is drift too.
+  // Numbers are cast to text so both drivers return them in the same form.
   const columns = await query<Record<string, string | null>>(
-    `SELECT table_name, column_name, udt_name, is_nullable, column_default
+    `SELECT table_name, column_name, udt_name, is_nullable, column_default,
+            character_maximum_length::text AS length, numeric_precision::text AS precision,
+            numeric_scale::text AS scale, datetime_precision::text AS datetime_precision,
+            collation_name AS collation
        FROM information_schema.columns
       WHERE table_schema = '${s}' AND table_name <> '_prisma_migrations'`,
   );
   for (const c of columns) {
+    const narrowing = TYPE_DETAILS.filter((k) => c[k] !== null && c[k] !== undefined)
+      .map((k) => ` ${k}=${c[k]}`)
+      .join('');
     lines.push(
-      `column ${c.table_name}.${c.column_name} ${c.udt_name} ${c.is_nullable === 'YES' ? 'null' : 'not null'} default ${c.column_default ?? '-'}`,
+      `column ${c.table_name}.${c.column_name} ${c.udt_name}${narrowing} ${c.is_nullable === 'YES' ? 'null' : 'not null'} default ${c.column_default ?? '-'}`,
     );
   }
   const enums = await query<{ name: string; labels: string }>(

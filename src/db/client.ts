@@ -9,9 +9,12 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { type FolderLock, lockFolder } from './folder-lock.js';
 import { applyMigrations } from './migrations.js';
+import { redactUrl } from './redact-url.js';
 
 export type { PrismaClient } from '../generated/prisma/client.js';
+export { redactUrl } from './redact-url.js';
 
 export interface Database {
   prisma: PrismaClient;
@@ -21,6 +24,12 @@ export interface Database {
   factory: SqlMigrationAwareDriverAdapterFactory;
   /** Applies pending migrations once, even with several instances starting together. */
   migrate(): Promise<string[]>;
+  /**
+   * Runs `work` while no other Relais instance on this database runs start-up work
+   * (migrations, demo data): the check-then-write of each is then safe. Not re-entrant:
+   * `work` must not call exclusive() or migrate().
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -33,32 +42,42 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
-// Arbitrary but fixed: every Relais instance contends for the same advisory lock.
-const MIGRATION_LOCK_KEY = 0x52_45_4c_41_49_53n; // "RELAIS"
+// Arbitrary but fixed: every Relais instance contends for the same advisory lock, for
+// migrations and for loading the demo data.
+const STARTUP_LOCK_KEY = 0x52_45_4c_41_49_53n; // "RELAIS"
 
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgresql://(unparsable url)';
-  }
-}
+const inProcessQueues = new WeakMap<PGlite, Promise<void>>();
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
   let pglite = options.pglite;
   let location = 'memory';
-  if (!pglite) {
-    if (options.dataDir) {
-      location = join(options.dataDir, 'pglite');
-      mkdirSync(location, { recursive: true });
-    }
-    pglite = options.dataDir ? new PGlite(location) : new PGlite();
+  let lock: FolderLock | undefined;
+  if (!pglite && options.dataDir) {
+    location = join(options.dataDir, 'pglite');
+    mkdirSync(location, { recursive: true });
+    // Before PGlite touches the folder: a second process must not open it at all.
+    lock = lockFolder(location);
   }
-  await pglite.waitReady;
+  try {
+    pglite ??= options.dataDir ? new PGlite(location) : new PGlite();
+    await pglite.waitReady;
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const db = pglite;
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = (inProcessQueues.get(db) ?? Promise.resolve()).then(work);
+    inProcessQueues.set(
+      db,
+      run.then(
+        () => {},
+        () => {},
+      ),
+    );
+    return run;
+  };
   const factory = new PrismaPGlite(db);
   const prisma = new PrismaClient({ adapter: factory });
   return {
@@ -66,38 +85,59 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     kind: 'pglite',
     location: `PGlite (${location})`,
     factory,
-    // One process owns a PGlite folder, so there is nobody to coordinate with.
-    migrate: () => applyMigrations(factory),
+    // One process owns a PGlite folder (the lock above), so only instances within this
+    // process can meet here; a queue per PGlite keeps them one at a time.
+    exclusive,
+    migrate: () => exclusive(() => applyMigrations(factory)),
     async close() {
-      await prisma.$disconnect();
-      if (!options.pglite) await db.close();
+      try {
+        await prisma.$disconnect();
+        if (!options.pglite) await db.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }
 
+// A server that accepts connections but never answers (overloaded, half-down network)
+// must fail a connection attempt rather than hold it, and with it a request, forever.
+const CONNECTION_TIMEOUT_MS = 5_000;
+
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const factory = new PrismaPg({ connectionString: url, max: poolSize });
+  // A session-level advisory lock on a connection of its own: a second instance waits
+  // here, then finds the work done (every migration applied, the demo loaded).
+  const exclusive = async <T>(work: () => Promise<T>): Promise<T> => {
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+    });
+    await client.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [STARTUP_LOCK_KEY.toString()]);
+      return await work();
+    } finally {
+      await client
+        .query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK_KEY.toString()])
+        .catch(() => {});
+      await client.end();
+    }
+  };
+  const factory = new PrismaPg({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+    // Notices a connection whose server vanished without closing it.
+    keepAlive: true,
+  });
   const prisma = new PrismaClient({ adapter: factory });
   return {
     prisma,
     kind: 'postgres',
     location: `PostgreSQL (${redactUrl(url)})`,
     factory,
-    async migrate() {
-      // A session-level advisory lock on a connection of its own: a second instance
-      // waits here, then finds every migration applied and does nothing.
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
-        return await applyMigrations(factory);
-      } finally {
-        await client
-          .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()])
-          .catch(() => {});
-        await client.end();
-      }
-    },
+    exclusive,
+    migrate: () => exclusive(() => applyMigrations(factory)),
     async close() {
       await prisma.$disconnect();
     },

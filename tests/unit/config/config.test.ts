@@ -90,6 +90,31 @@ describe('configuration', () => {
     expect(message).not.toContain('a-signing-secret-1234');
   });
 
+  it('lists a bad HOST and a bad SCHEDULER_CRON with the other problems', () => {
+    expect(
+      problemsOf({ HOST: 'http://0.0.0.0', SCHEDULER_CRON: '*/10 * * *', PORT: '-1' }),
+    ).toEqual([
+      'PORT: expected a port number from 0 to 65535 (0 picks a free one)',
+      'HOST: expected an address to listen on: an IP address such as 127.0.0.1, 0.0.0.0 or ::, or a host name such as localhost',
+      'SCHEDULER_CRON: expected a cron expression of 5 fields, or 6 with seconds first, e.g. */10 * * * * * (every 10 seconds)',
+    ]);
+    for (const host of ['[::1]', '127.0.0.1:3000', 'relais internal', '-relais', 'a..b']) {
+      expect(problemsOf({ HOST: host })[0]).toMatch(/^HOST: /);
+    }
+    for (const expression of ['every minute', '61 * * * *', '* * * * * * *', '0 0 32 * *']) {
+      expect(problemsOf({ SCHEDULER_CRON: expression })[0]).toMatch(/^SCHEDULER_CRON: /);
+    }
+  });
+
+  it('accepts the usual HOST and SCHEDULER_CRON forms', () => {
+    for (const host of ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost', 'relais-app.internal']) {
+      expect(loadConfig({ HOST: host }).HOST).toBe(host);
+    }
+    for (const expression of ['*/10 * * * * *', '*/5 * * * *', '0 8-20 * * 1-6']) {
+      expect(loadConfig({ SCHEDULER_CRON: expression }).SCHEDULER_CRON).toBe(expression);
+    }
+  });
+
   it('names a malformed token without repeating it', () => {
     const problems = problemsOf({ TELEGRAM_BOT_TOKEN: 'not-a-token-pw123' });
     expect(problems).toEqual([
