@@ -13,7 +13,7 @@ import {
   parseScale,
   parseYesNo,
 } from '../domain/answers/index.js';
-import type { Localizer } from '../i18n/index.js';
+import type { Localizer } from '../i18n/localizer.js';
 import { baseChoices, type LocalChoice, localChoices, scaleLabels } from './prompt.js';
 import { type AskNode, type FlowDefinition, scaleBounds } from './schema.js';
 

@@ -11,7 +11,7 @@ import {
   type i18n,
   languagesOf,
   REQUIRED_FLOW_LANGUAGES,
-} from '../i18n/index.js';
+} from '../i18n/localizer.js';
 import { exitsOf, type FlowIndex, indexOf } from './graph.js';
 import { type Problem, parseFlowSource } from './parse.js';
 import { promptOf } from './prompt.js';
@@ -455,6 +455,10 @@ function checkWording(ctx: Ctx, _opts: CheckOptions): void {
       'the first line shows on a locked phone: do not name "RSA" or "allocataire" there',
     );
   }
+}
+
+export function hasErrors(problems: readonly Problem[]): boolean {
+  return problems.some((p) => p.severity === 'error');
 }
 
 /** "mobilite-forum v1: 12 nodes, longest SMS prompt 2 SMS" */

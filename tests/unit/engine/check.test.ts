@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { checkFlowFiles } from '../../../src/conversations/flow-files.js';
 import {
   checkFlowSource,
   checkFlowSources,
@@ -8,7 +9,6 @@ import {
   type Problem,
   summaryLine,
 } from '../../../src/engine/check.js';
-import { checkFlowFiles } from '../../../src/engine/load.js';
 import { FALC, type I18n } from '../../../src/i18n/index.js';
 import { FIXTURES, freshI18n, realI18n } from './helpers.js';
 
