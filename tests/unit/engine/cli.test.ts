@@ -28,7 +28,7 @@ describe('flows:simulate', () => {
     );
     expect(out).toContain('you> 1\n  · saved welcome = "good"');
     expect(out).toContain(
-      'bot> Les informations étaient-elles claires ?\n     Répondez OUI ou NON.',
+      'bot> Les informations étaient-elles claires ?\n     Répondez OUI (1) ou NON (2).',
     );
     expect(out).toContain('(stopped while waiting at "waiting")');
     const json = out.slice(out.indexOf('results:\n') + 'results:\n'.length);
