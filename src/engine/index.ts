@@ -14,6 +14,7 @@ export {
   parseFlowSource,
   summaryLine,
 } from './check.js';
+export { retainedResults } from './graph.js';
 export { answerHint, askSpec, promptOf, smsFooter } from './prompt.js';
 export {
   answerOptions,
