@@ -14,10 +14,11 @@ import { createChannels } from './channels/index.js';
 import type { ChannelModule } from './channels/module.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
+import { loadFlows } from './conversations/flow-files.js';
 import { FlowRegistry } from './conversations/flow-registry.js';
 import { ConversationService } from './conversations/service.js';
 import { type Database, openDatabase } from './db/client.js';
-import { formatProblem, loadFlows } from './engine/index.js';
+import { formatProblem } from './engine/index.js';
 import { createApiToken } from './http/auth.js';
 import { appointmentRoutes } from './http/routes/appointments.js';
 import { consultationRoutes } from './http/routes/consultations.js';
@@ -29,7 +30,8 @@ import { createI18n, type i18n } from './i18n/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { Dispatcher } from './messaging/dispatcher.js';
 import { anonymityKey } from './participation/anonymity.js';
-import { ConsultationService } from './participation/consultations.js';
+import { avisAfterRio } from './participation/avis-after-rio.js';
+import { ConsultationService, FIRE_INVITE } from './participation/consultations.js';
 import { participationNotifications } from './participation/notifications.js';
 import { FireRunner } from './scheduling/fires.js';
 import { schedulerWorker } from './scheduling/scheduler.js';
@@ -143,7 +145,14 @@ export async function startRelais(config: Config, options: StartOptions = {}): P
     conversations.startWord('avis', 'avis-libre');
     // Replies to appointment messages (1, 2, 3, A, B, C, free text), before an active run
     // only when the appointment message is the latest the person got.
-    const appointments = new AppointmentService({ prisma, i18n, clock, logger });
+    const appointments = new AppointmentService({
+      prisma,
+      i18n,
+      clock,
+      logger,
+      // People recorded present at a RIO are asked for their avis on the welcome.
+      onPresent: avisAfterRio(consultations, logger),
+    });
     conversations.onInbound(appointments.inboundHandler(), { beforeRun: true });
 
     // Replies to someone who just wrote go out at once, not at the dispatcher's next poll.
@@ -168,6 +177,7 @@ export async function startRelais(config: Config, options: StartOptions = {}): P
       .on('flow.expire', (fire) => conversations.handleRunFire(fire))
       .on('consultation.reminder', (fire, now) => consultations.remind(fire, now))
       .on('consultation.close', (fire, now) => consultations.close(fire, now))
+      .on(FIRE_INVITE, (fire, now) => consultations.resumeInvites(fire, now))
       .on(FIRE_PARTICIPATION, (fire, now) => appointments.onParticipationFire(fire, now))
       .on(FIRE_INVITATION, (fire, now) => appointments.onInvitationFire(fire, now))
       .on(FIRE_RIGHTS, (fire, now) => appointments.onRightsFire(fire, now));

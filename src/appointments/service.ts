@@ -22,6 +22,7 @@ import type {
 import type { i18n } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
 import { enqueue } from '../messaging/outbox.js';
+import type { PresentHook } from '../participation/avis-after-rio.js';
 import type { FireOutcome } from '../scheduling/fires.js';
 import { type AppointmentAnswer, parseAppointmentAnswer } from './answers.js';
 import { bulkInsert, bulkInsertReturningIds, COLUMNS, rowsOf, updatedAt } from './bulk.js';
@@ -61,6 +62,8 @@ export interface AppointmentDeps {
   i18n: i18n;
   clock: Clock;
   logger: Logger;
+  /** Told, in the attendance transaction, of each person recorded present (participation). */
+  onPresent?: PresentHook;
 }
 
 /** Telegram when linked, else SMS (the local web chat for demos); consented and usable. */
@@ -1541,6 +1544,10 @@ export class AppointmentService {
             where: { id: p.invitationId, participationId: p.id },
             data: { status: 'done', awaiting: null },
           });
+        }
+        // Participation asks people who came to a RIO for their avis on the welcome.
+        if (e.state === 'present') {
+          await this.deps.onPresent?.(tx, { appointment: a, personId: p.personId, now });
         }
         updated++;
       }

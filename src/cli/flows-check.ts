@@ -6,13 +6,8 @@
  * warnings are printed but do not fail.
  */
 import { parseArgs } from 'node:util';
-import {
-  checkFlowFiles,
-  flowFilesIn,
-  formatProblem,
-  hasErrors,
-  summaryLine,
-} from '../engine/index.js';
+import { checkFlowFiles, flowFilesIn } from '../conversations/flow-files.js';
+import { formatProblem, hasErrors, summaryLine } from '../engine/index.js';
 import { createI18n, DEFAULT_LOCALES_DIR } from '../i18n/index.js';
 
 async function main(): Promise<number> {

@@ -10,9 +10,9 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { checkFlowFiles } from '../conversations/flow-files.js';
 import { prepareSms } from '../domain/sms/index.js';
 import {
-  checkFlowFiles,
   type Effect,
   type FlowDefinition,
   type FlowEvent,

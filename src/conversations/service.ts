@@ -2,6 +2,8 @@
 // through the keywords (STOP, START, AIDE, leave), then to the person's active run; the
 // engine's effects become outbox rows, fires and results, all in one transaction so an
 // answer is applied once and completely, or not at all.
+
+import { randomUUID } from 'node:crypto';
 import {
   type ChannelCapabilities,
   defaultCapabilities,
@@ -10,14 +12,16 @@ import {
   parseFlowButtonData,
 } from '../channels/channel.js';
 import type { Clock } from '../clock.js';
-import { parseKeyword } from '../domain/answers/index.js';
+import { normalizeAnswer, parseKeyword } from '../domain/answers/index.js';
 import {
   type Effect,
   type FlowDefinition,
   type FlowEvent,
   type NotifyEffect,
+  promptOf,
   type RunState,
   render,
+  retainedResults,
   type SaveEffect,
   step,
 } from '../engine/index.js';
@@ -33,7 +37,7 @@ import type {
 } from '../generated/prisma/client.js';
 import type { i18n } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
-import { enqueue } from '../messaging/outbox.js';
+import { enqueue, REDACTED_PAYLOAD } from '../messaging/outbox.js';
 import { cancelFires, type FireOutcome, scheduleFire } from '../scheduling/fires.js';
 import type { FlowRegistry } from './flow-registry.js';
 import { contactLine, helpText, type Texts, textsFor } from './texts.js';
@@ -47,8 +51,11 @@ export interface RunContextHooks {
   onSave?(tx: Tx, run: FlowRun, effect: SaveEffect, now: Date): Promise<boolean>;
   /** After every step that changed the run. */
   onStep?(tx: Tx, run: FlowRun, state: RunState, event: FlowEvent, now: Date): Promise<void>;
-  /** Removes the results from the run row once it ends (anonymous answers). */
-  scrubResultsOnEnd?(tx: Tx, run: FlowRun): Promise<boolean>;
+  /**
+   * Whether the run's answers must never sit next to the person (an anonymous
+   * consultation). Without this hook, only avis flows are anonymous.
+   */
+  anonymous?(tx: Tx, run: FlowRun): Promise<boolean>;
   purpose?: MessagePurpose;
 }
 
@@ -98,36 +105,35 @@ export type InboundOutcome =
   | 'stale'
   | 'handled'
   | 'started'
+  | 'closed'
   | 'no_run';
 
 const TX_OPTIONS = { timeout: 30_000, maxWait: 30_000 };
 
-// Results the engine reads back from the run row: the ones branches test, or all of them
-// when a node notifies somebody with the results. Every result is also stored in its own
-// row (FlowResult or the consultation's answers), so keeping only these in the run row
-// keeps an answer's cost flat however long the questionnaire.
-const keptResults = new WeakMap<FlowDefinition, Set<string> | 'all'>();
-function resultsToKeep(def: FlowDefinition): Set<string> | 'all' {
-  let kept = keptResults.get(def);
-  if (!kept) {
-    kept = def.nodes.some((n) => 'notify' in n && n.notify)
-      ? 'all'
-      : new Set(def.nodes.flatMap((n) => (n.kind === 'branch' ? [n.branch] : [])));
-    keptResults.set(def, kept);
-  }
-  return kept;
-}
-
-function storedState(def: FlowDefinition, state: RunState): RunState {
-  const kept = resultsToKeep(def);
-  if (kept === 'all') return state;
+// The run row keeps only the results the engine reads back (engine/graph.ts
+// retainedResults: what branches test, what a notify passes on); every result is also filed
+// in its own row (FlowResult, or the consultation's answers), so an answer's cost stays flat
+// however long the questionnaire. An anonymous run keeps nothing once it ends.
+function storedState(def: FlowDefinition, state: RunState, scrub: boolean): RunState {
   const results: RunState['results'] = {};
-  for (const name of kept) {
-    const r = state.results[name];
-    if (r) results[name] = r;
+  if (!scrub) {
+    for (const name of retainedResults(def)) {
+      const r = state.results[name];
+      if (r) results[name] = r;
+    }
   }
   return { ...state, results };
 }
+
+/** Midnight UTC of the day: what anonymous rows keep of a time. */
+function dayOf(at: Date): Date {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
+}
+
+/** An answer to a run that ended this long ago gets "this is over", not "no question". */
+const LATE_ANSWER_MS = 7 * 86_400_000;
+/** A wait timeout of a questionnaire put aside (an avis in between) is tried again then. */
+const POSTPONE_TIMEOUT_MS = 3_600_000;
 
 export class ConversationService {
   private readonly hooks = new Map<string, RunContextHooks>();
@@ -158,8 +164,9 @@ export class ConversationService {
   onInbound(handler: InboundHandler, options: { beforeRun?: boolean } = {}): void {
     (options.beforeRun ? this.earlyInboundHandlers : this.inboundHandlers).push(handler);
   }
+  /** A word that starts a flow at any time ("AVIS"); during another run, that run waits. */
   startWord(word: string, flowId: string): void {
-    this.startWords.set(word, flowId);
+    this.startWords.set(normalizeAnswer(word), flowId);
   }
 
   capabilities(channel: ChannelKind): ChannelCapabilities {
@@ -187,6 +194,8 @@ export class ConversationService {
       /** Overrides the flow's own expiry (a consultation ends at its deadline). */
       expiresAt?: Date;
       cause: string;
+      /** Messages already sent under this cause (their keys are `${cause}:<n>`). */
+      sentBefore?: number;
     },
     tx?: Tx,
   ): Promise<FlowRun> {
@@ -231,7 +240,7 @@ export class ConversationService {
       });
       await this.applyEffects(
         db,
-        { run, def, person, identity, texts, now, cause: opts.cause },
+        { run, def, person, identity, texts, now, cause: opts.cause, index: opts.sentBefore },
         result.effects,
         result.state,
         { type: 'start' },
@@ -249,7 +258,7 @@ export class ConversationService {
     cause: string,
     identityOverride?: ChannelIdentity,
     knownPerson?: PersonWithTerritory,
-  ): Promise<{ changed: boolean; run: FlowRun }> {
+  ): Promise<{ changed: boolean; run: FlowRun; anonymous: boolean }> {
     await tx.$queryRaw`SELECT id FROM "FlowRun" WHERE id = ${runId}::uuid FOR UPDATE`;
     const run = await tx.flowRun.findUniqueOrThrow({ where: { id: runId } });
     const def = await this.deps.flows.get(run.flowId, run.flowVersion, tx);
@@ -271,14 +280,22 @@ export class ConversationService {
     const state = run.state as unknown as RunState;
     const result = step(def, state, event, now, { localizer: texts.localizer });
     const changed = result.state.step !== state.step || result.state.status !== state.status;
-    await this.applyEffects(
+    const { anonymous } = await this.applyEffects(
       tx,
       { run, def, person, identity, texts, now, cause },
       result.effects,
       result.state,
       event,
     );
-    return { changed, run };
+    return { changed, run, anonymous };
+  }
+
+  /** Whether a run's answers must never sit next to the person. */
+  private async anonymityOf(tx: Tx, run: FlowRun, def: FlowDefinition): Promise<boolean> {
+    const hooks = run.contextType ? this.hooks.get(run.contextType) : undefined;
+    if (hooks?.anonymous) return hooks.anonymous(tx, run);
+    // An avis is read for what it says, never next to a name.
+    return def.kind === 'avis';
   }
 
   private async applyEffects(
@@ -291,17 +308,19 @@ export class ConversationService {
       texts: Texts;
       now: Date;
       cause: string;
+      index?: number;
     },
     effects: Effect[],
     state: RunState,
     event: FlowEvent,
-  ): Promise<void> {
+  ): Promise<{ anonymous: boolean }> {
     const { run, person, identity, texts, now, cause } = ctx;
     const hooks = run.contextType ? this.hooks.get(run.contextType) : undefined;
     const purpose = hooks?.purpose ?? 'conversation';
     const caps = this.capabilities(identity.channel);
+    const anonymous = await this.anonymityOf(tx, run, ctx.def);
     let ended = false;
-    let index = 0;
+    let index = ctx.index ?? 0;
     const send = async (text: string, buttons?: { label: string; data: string }[]) => {
       await enqueue(
         tx,
@@ -316,6 +335,8 @@ export class ConversationService {
           idempotencyKey: `${cause}:${index++}`,
           contextType: 'run',
           contextId: run.id,
+          // What the person is asked next shows which way they answered.
+          redactAfterSend: anonymous,
         },
         now,
       );
@@ -335,7 +356,9 @@ export class ConversationService {
         }
         case 'save': {
           const stored = (await hooks?.onSave?.(tx, run, effect, now)) ?? false;
-          if (!stored) {
+          // An anonymous run files no named result: its answers are the consultation's,
+          // or (an avis) travel in the run state to the notify that files the avis.
+          if (!stored && !anonymous) {
             await tx.flowResult.upsert({
               where: { runId_name: { runId: run.id, name: effect.name } },
               create: {
@@ -401,8 +424,7 @@ export class ConversationService {
           break;
       }
     }
-    const scrub = ended && ((await hooks?.scrubResultsOnEnd?.(tx, run)) ?? false);
-    const stored = scrub ? { ...state, results: {} } : storedState(ctx.def, state);
+    const stored = storedState(ctx.def, state, ended && anonymous);
     const updated = await tx.flowRun.update({
       where: { id: run.id },
       data: {
@@ -416,6 +438,56 @@ export class ConversationService {
     if (hooks?.onStep && state.step !== (run.state as unknown as RunState).step) {
       await hooks.onStep(tx, updated, state, event, now);
     }
+    if (ended && (state.status === 'completed' || state.status === 'left')) {
+      await this.resumeWaiting(tx, run, person, texts, now, `${cause}:${index++}`);
+    }
+    return { anonymous };
+  }
+
+  /**
+   * A questionnaire put aside (the person wrote AVIS in the middle of it, or a newer one
+   * came) picks up where it was once the other one is over: its current question again.
+   */
+  private async resumeWaiting(
+    tx: Tx,
+    ended: FlowRun,
+    person: PersonWithTerritory,
+    texts: Texts,
+    now: Date,
+    key: string,
+  ): Promise<void> {
+    const waiting = await tx.flowRun.findFirst({
+      where: { personId: person.id, status: 'active', id: { not: ended.id } },
+      orderBy: { startedAt: 'desc' },
+    });
+    if (!waiting?.currentNodeId || !waiting.identityId) return;
+    const def = await this.deps.flows.get(waiting.flowId, waiting.flowVersion, tx);
+    const node = def.nodes.find((n) => n.id === waiting.currentNodeId);
+    const identity = await tx.channelIdentity.findUnique({ where: { id: waiting.identityId } });
+    const prompt = node && promptOf(def, node, texts.localizer);
+    if (!prompt || !identity) return;
+    const rendered = render(prompt, this.capabilities(identity.channel), texts.localizer);
+    const hooks = waiting.contextType ? this.hooks.get(waiting.contextType) : undefined;
+    await enqueue(
+      tx,
+      {
+        organisationId: waiting.organisationId,
+        personId: person.id,
+        identityId: identity.id,
+        channel: identity.channel,
+        text: `${texts.t('resume')}\n\n${rendered.text}`,
+        buttons: rendered.buttons?.map((b) => ({
+          label: b.label,
+          data: flowButtonData(b.payload.nodeId, b.payload.choiceId),
+        })),
+        purpose: hooks?.purpose ?? 'conversation',
+        idempotencyKey: key,
+        contextType: 'run',
+        contextId: waiting.id,
+        redactAfterSend: await this.anonymityOf(tx, waiting, def),
+      },
+      now,
+    );
   }
 
   /** The handler of the flow.timeout and flow.expire fires. */
@@ -425,10 +497,32 @@ export class ConversationService {
     subjectId: string;
     subjectVersion: number;
     payload: unknown;
+    organisationId?: string | null;
   }): Promise<FireOutcome> {
     return this.deps.prisma.$transaction(async (tx) => {
       const run = await tx.flowRun.findUnique({ where: { id: fire.subjectId } });
       if (run?.status !== 'active') return 'skipped';
+      if (fire.kind === 'flow.timeout') {
+        // Put aside for a newer questionnaire (an avis): moving on now would send its next
+        // question in the middle of the other one. The wait is tried again later.
+        const newer = await tx.flowRun.findFirst({
+          where: { personId: run.personId, status: 'active', startedAt: { gt: run.startedAt } },
+          select: { id: true },
+        });
+        if (newer) {
+          await scheduleFire(tx, {
+            organisationId: fire.organisationId ?? run.organisationId,
+            kind: fire.kind,
+            dueAt: new Date(this.deps.clock().getTime() + POSTPONE_TIMEOUT_MS),
+            subjectType: 'run',
+            subjectId: run.id,
+            subjectVersion: fire.subjectVersion,
+            payload: (fire.payload ?? {}) as Record<string, unknown>,
+            dedupeKey: `postponed:${fire.id}`,
+          });
+          return 'skipped';
+        }
+      }
       const event: FlowEvent =
         fire.kind === 'flow.expire'
           ? { type: 'expire' }
@@ -564,6 +658,33 @@ export class ConversationService {
         where: { personId: person.id, status: 'active' },
         orderBy: { startedAt: 'desc' },
       });
+      // An answer to an anonymous questionnaire is applied, then its text leaves the row
+      // that names the person (the row stays: it deduplicates redeliveries).
+      const forget = async () => {
+        await tx.message.update({
+          where: { id: inbound.id },
+          data: { body: '', payload: REDACTED_PAYLOAD },
+        });
+        if (event.voiceRef) {
+          // The facilitators' voice route finds a note by an inbound row of the
+          // organisation: this one names nobody, has a random id and the day only.
+          const day = dayOf(now);
+          await tx.message.create({
+            data: {
+              id: randomUUID(),
+              organisationId: identity.organisationId,
+              direction: 'inbound',
+              channel: event.channel,
+              status: 'received',
+              body: '',
+              payload: { voiceRef: event.voiceRef },
+              idempotencyKey: `voice:${randomUUID()}`,
+              notBefore: day,
+              createdAt: day,
+            },
+          });
+        }
+      };
       if (keyword === 'leave') {
         if (!run) {
           await reply(texts.t('leave.noRun'));
@@ -573,6 +694,24 @@ export class ConversationService {
         return 'left';
       }
       const pressed = event.buttonData ? parseFlowButtonData(event.buttonData) : undefined;
+      const startFlow =
+        event.text && !pressed ? this.startWords.get(normalizeAnswer(event.text)) : undefined;
+      if (startFlow && run?.flowId !== startFlow && this.deps.flows.current(startFlow)) {
+        // AVIS is a keyword like the others, at any time. In the middle of a questionnaire,
+        // that one waits while the avis runs, then picks up where it was (resumeWaiting).
+        if (run) await reply(texts.t('avis.meanwhile'));
+        await this.startRun(
+          {
+            personId: person.id,
+            identityId: identity.id,
+            flowId: startFlow,
+            cause,
+            sentBefore: index,
+          },
+          tx,
+        );
+        return 'started';
+      }
       if (!pressed) {
         for (const handler of this.earlyInboundHandlers) {
           if (await handler(tx, { event, person, identity, texts, now, cause })) return 'handled';
@@ -580,7 +719,7 @@ export class ConversationService {
       }
       if (run && (event.text?.trim() || pressed || event.voiceRef)) {
         const text = event.voiceRef ? `[voice:${event.voiceRef}]` : event.text;
-        await this.stepRun(
+        const { anonymous } = await this.stepRun(
           tx,
           run.id,
           {
@@ -593,31 +732,44 @@ export class ConversationService {
           identity,
           person,
         );
+        if (anonymous) await forget();
         return 'answered';
       }
-      if (pressed && !run) {
+      const last = run
+        ? undefined
+        : await tx.flowRun.findFirst({
+            where: { personId: person.id },
+            orderBy: { startedAt: 'desc' },
+          });
+      if (pressed && last) {
         // A button of a finished questionnaire: the engine answers that it is over.
-        const last = await tx.flowRun.findFirst({
-          where: { personId: person.id },
-          orderBy: { startedAt: 'desc' },
-        });
-        if (last) {
-          await this.stepRun(tx, last.id, { type: 'answer', payload: pressed }, cause, identity);
-          return 'stale';
-        }
+        const { anonymous } = await this.stepRun(
+          tx,
+          last.id,
+          { type: 'answer', payload: pressed },
+          cause,
+          identity,
+        );
+        if (anonymous) await forget();
+        return 'stale';
       }
       for (const handler of this.inboundHandlers) {
         if (await handler(tx, { event, person, identity, texts, now, cause })) return 'handled';
       }
-      const startFlow = event.text
-        ? this.startWords.get(event.text.trim().toLowerCase())
-        : undefined;
-      if (startFlow && this.deps.flows.current(startFlow)) {
-        await this.startRun(
-          { personId: person.id, identityId: identity.id, flowId: startFlow, cause },
-          tx,
+      if (
+        last?.status === 'expired' &&
+        last.endedAt &&
+        now.getTime() - last.endedAt.getTime() < LATE_ANSWER_MS
+      ) {
+        // An answer after the deadline: say the questionnaire is over, not "no question".
+        await reply(
+          last.contextType === 'consultation'
+            ? texts.t('consultation.closed')
+            : texts.localizer.system('closed'),
         );
-        return 'started';
+        const def = await this.deps.flows.get(last.flowId, last.flowVersion, tx);
+        if (await this.anonymityOf(tx, last, def)) await forget();
+        return 'closed';
       }
       const contact = contactLine(person.territory);
       await reply(contact ? texts.t('noRun', { contact }) : texts.t('noRunNoContact'));

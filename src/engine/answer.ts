@@ -13,7 +13,7 @@ import {
   parseScale,
   parseYesNo,
 } from '../domain/answers/index.js';
-import type { Localizer } from '../i18n/index.js';
+import type { Localizer } from '../i18n/localizer.js';
 import { baseChoices, type LocalChoice, localChoices, scaleLabels } from './prompt.js';
 import { type AskNode, type FlowDefinition, scaleBounds } from './schema.js';
 
@@ -29,6 +29,9 @@ export interface AnswerInput {
   /** Set by the conversation layer for an actual voice note, never for typed text. */
   voice?: boolean;
 }
+
+/** The number of each option of a yes/no question, in the order render.ts shows them. */
+const YES_NO_NUMBERS: Record<string, 'yes' | 'no'> = { '1': 'yes', '2': 'no' };
 
 /** A voice note relayed by the conversation layer, stored as is: "[voice:<file_id>]". */
 const VOICE_NOTE = /^\[voice:[^\]\s]+\]$/;
@@ -66,6 +69,10 @@ export function interpretAnswer(
       return withInput({ value: sorted.join(' ') });
     }
     case 'yesno': {
+      // SMS shows "Répondez OUI (1) ou NON (2)." and a messaging app that fell back to SMS
+      // numbers its Oui/Non buttons 1 and 2: a bare number is that option.
+      const numbered = YES_NO_NUMBERS[normalizeAnswer(input)];
+      if (numbered) return { value: numbered, category: numbered, input };
       const yn = parseYesNo(input, {
         lang,
         yes: [loc.system('yes')],

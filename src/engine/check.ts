@@ -9,10 +9,11 @@ import {
   createLocalizer,
   flowResource,
   type i18n,
+  type Localizer,
   languagesOf,
   REQUIRED_FLOW_LANGUAGES,
-} from '../i18n/index.js';
-import { exitsOf, type FlowIndex, indexOf } from './graph.js';
+} from '../i18n/localizer.js';
+import { exitsOf, type FlowIndex, indexOf, noResponseOf } from './graph.js';
 import { type Problem, parseFlowSource } from './parse.js';
 import { promptOf } from './prompt.js';
 import { render } from './render.js';
@@ -32,8 +33,12 @@ export interface CheckOptions {
 
 export interface FlowSummary {
   nodes: number;
-  longestSms: { parts: number; nodeId: string; lang: string } | undefined;
+  /** The prompt taking the most SMS, counted the worse way (accents kept or transliterated). */
+  longestSms: { parts: number; nodeId: string; lang: string; accents: SmsAccents } | undefined;
 }
+
+/** An organisation's SMS policy: accents kept (UCS-2 when needed) or transliterated (GSM-7). */
+export type SmsAccents = 'keep' | 'transliterate';
 
 export interface CheckedFlow {
   file: string;
@@ -124,7 +129,7 @@ export function checkDefinition(
   checkTranslations(ctx, opts.i18n, langs);
   checkLabels(ctx, opts, langs);
   const longestSms = checkSmsLength(ctx, opts, langs);
-  checkWording(ctx, opts);
+  checkWording(ctx, opts, langs);
   return { problems: ctx.problems, summary: { nodes: def.nodes.length, longestSms } };
 }
 
@@ -370,8 +375,56 @@ function sendField(node: FlowNode): string {
   return node.kind === 'say' ? 'say' : node.kind === 'end' ? 'end' : 'text';
 }
 
+/** Asks a reminder can repeat: those reached without an answer (start, timeouts, misses). */
+function remindedAsks(ctx: Ctx): Set<string> {
+  const reminded = new Set<string>();
+  if (ctx.def.kind !== 'consultation' && ctx.def.kind !== 'forum-poll') return reminded;
+  const seen = new Set<string>();
+  const queue = ctx.idx.startId === undefined ? [] : [ctx.idx.startId];
+  while (queue.length > 0) {
+    const id = queue.pop() as string;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const entry = ctx.idx.byId.get(id);
+    if (!entry) continue;
+    const node = entry.node;
+    // Without an answer, a branch finds no result and takes its default.
+    const next =
+      node.kind === 'say'
+        ? (node.next ?? entry.following)
+        : node.kind === 'branch'
+          ? (node.default ?? entry.following)
+          : node.kind === 'ask'
+            ? noResponseOf(ctx.idx, node)
+            : undefined;
+    if (node.kind === 'ask') reminded.add(node.id);
+    if (next !== undefined) queue.push(next);
+  }
+  return reminded;
+}
+
+/**
+ * The SMS a text takes under both policies an organisation can choose, the worse first: a
+ * text with one character outside GSM-7 ("ê", "À", "’") goes as UCS-2 when accents are
+ * kept, 70 characters an SMS instead of 160.
+ */
+function smsCount(text: string): {
+  accents: SmsAccents;
+  parts: number;
+  units: number;
+  encoding: string;
+  other: number;
+} {
+  const kept = prepareSms(text, 'keep').segments;
+  const plainSms = prepareSms(text, 'transliterate').segments;
+  return kept.parts > plainSms.parts
+    ? { accents: 'keep', ...kept, other: plainSms.parts }
+    : { accents: 'transliterate', ...plainSms, other: kept.parts };
+}
+
 function checkSmsLength(ctx: Ctx, opts: CheckOptions, langs: string[]): FlowSummary['longestSms'] {
   const maxParts = opts.maxSmsParts ?? DEFAULT_MAX_SMS_PARTS;
+  const reminded = remindedAsks(ctx);
   let longest: FlowSummary['longestSms'];
   for (const lang of [ctx.def.language, ...langs]) {
     const loc = createLocalizer(opts.i18n, lang);
@@ -383,25 +436,38 @@ function checkSmsLength(ctx: Ctx, opts: CheckOptions, langs: string[]): FlowSumm
         { buttons: false, maxChoiceLabel: Number.MAX_SAFE_INTEGER },
         loc,
       );
-      const { segments } = prepareSms(text, 'transliterate');
-      if (!longest || segments.parts > longest.parts) {
-        longest = { parts: segments.parts, nodeId: node.id, lang };
+      const what = node.kind === 'ask' ? 'question with its options' : 'message';
+      // A reminder repeats the question after "Rappel : …" (participation/consultations.ts).
+      const variants: { text: string; what: string }[] = [{ text, what }];
+      if (reminded.has(node.id)) {
+        variants.push({
+          text: `${loc.system('reminder')}\n\n${text}`,
+          what: `reminder of this ${what}`,
+        });
       }
-      if (segments.parts > maxParts) {
-        const what = node.kind === 'ask' ? 'question with its options' : 'message';
-        error(
-          ctx,
-          at(ctx, node, sendField(node)),
-          `${lang}: this ${what} is ${segments.units} characters once rendered for SMS (${segments.parts} SMS, ${segments.encoding}); keep it to ${maxParts} SMS`,
-        );
+      for (const v of variants) {
+        const count = smsCount(v.text);
+        if (!longest || count.parts > longest.parts) {
+          longest = { parts: count.parts, nodeId: node.id, lang, accents: count.accents };
+        }
+        if (count.parts > maxParts) {
+          const how =
+            count.accents === 'keep'
+              ? `${count.parts} SMS with accents kept (${count.encoding}); ${count.other} transliterated`
+              : `${count.parts} SMS transliterated (${count.encoding}); ${count.other} with accents kept`;
+          error(
+            ctx,
+            at(ctx, node, sendField(node)),
+            `${lang}: this ${v.what} is ${count.units} characters once rendered for SMS: ${how}; keep it to ${maxParts} SMS (a character outside GSM-7, such as ê, â, ç, À or ’, makes a kept-accents SMS hold 70 characters)`,
+          );
+          break;
+        }
       }
     }
   }
   return longest;
 }
 
-const VOLUNTARY =
-  /\b(?:libre|libres|facultati\w*|volontaire\w*|pas oblige\w*|n'etes pas oblige\w*|si vous (?:le )?(?:voulez|souhaitez))\b/;
 const EXPOSING = /\b(?:rsa|allocataires?)\b/i;
 
 function plain(text: string): string {
@@ -413,39 +479,103 @@ function plain(text: string): string {
 }
 
 /** The base-language messages a person receives when the flow starts, up to the first question. */
-function openingMessages(ctx: Ctx): { node: FlowNode; text: string }[] {
+function openingMessages(ctx: Ctx, loc?: Localizer): { node: FlowNode; text: string }[] {
   const out: { node: FlowNode; text: string }[] = [];
   const seen = new Set<string>();
   let id = ctx.idx.startId;
+  const { def } = ctx;
+  const say = (node: FlowNode, field: string, inline: string) =>
+    loc ? loc.flowText(def.id, node.id, field, inline) : inline;
   while (id !== undefined && !seen.has(id)) {
     seen.add(id);
     const entry = ctx.idx.byId.get(id);
     if (!entry) break;
     const node = entry.node;
     if (node.kind === 'say') {
-      out.push({ node, text: node.say });
+      out.push({ node, text: say(node, 'say', node.say) });
       id = node.next ?? entry.following;
     } else if (node.kind === 'branch') {
       id = node.default ?? entry.following;
     } else {
-      if (node.kind === 'ask') out.push({ node, text: node.text });
-      else if (node.end !== undefined) out.push({ node, text: node.end });
+      if (node.kind === 'ask') out.push({ node, text: say(node, 'text', node.text) });
+      else if (node.end !== undefined) out.push({ node, text: say(node, 'end', node.end) });
       break;
     }
   }
   return out;
 }
 
-function checkWording(ctx: Ctx, _opts: CheckOptions): void {
+/**
+ * The words that make up "answering is voluntary and changes nothing to your rights or
+ * allowance" in a language (locales/<lng>/engine.json: statement; easy-read French falls
+ * back to French). Each list holds phrases; one of each group must appear.
+ */
+interface StatementWords {
+  voluntary: string[];
+  noEffect: string[];
+  rights: string[];
+  allowance: string[];
+}
+const STATEMENT_PARTS: { key: keyof StatementWords; says: string }[] = [
+  { key: 'voluntary', says: 'that answering is voluntary' },
+  { key: 'noEffect', says: 'that it changes nothing' },
+  { key: 'rights', says: "to the person's rights" },
+  { key: 'allowance', says: 'or allowance' },
+];
+
+function statementWords(instance: i18n, lang: string): StatementWords | undefined {
+  const t = instance.getFixedT(createLocalizer(instance, lang).lang, 'engine');
+  const words = t('statement', { returnObjects: true }) as unknown;
+  const ok = (v: unknown): v is string[] =>
+    Array.isArray(v) && v.length > 0 && v.every((w) => typeof w === 'string');
+  if (!words || typeof words !== 'object') return undefined;
+  const w = words as Record<string, unknown>;
+  return STATEMENT_PARTS.every((p) => ok(w[p.key])) ? (words as StatementWords) : undefined;
+}
+
+function says(text: string, phrases: string[]): boolean {
+  const haystack = plain(text);
+  return phrases.some((phrase) => {
+    const needle = plain(phrase).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`(?<![\\p{L}\\p{N}])${needle}(?![\\p{L}\\p{N}])`, 'u').test(haystack);
+  });
+}
+
+/** Flows people receive without asking: they must open with the voluntary statement. */
+function sentUnasked(def: FlowDefinition): boolean {
+  return def.kind === 'consultation' || def.kind === 'forum-poll' || def.invited === true;
+}
+
+function checkWording(ctx: Ctx, opts: CheckOptions, langs: string[]): void {
   const opening = openingMessages(ctx);
   const first = opening[0];
   if (!first) return;
-  if (ctx.def.kind === 'consultation' && !opening.some((m) => VOLUNTARY.test(plain(m.text)))) {
-    warning(
-      ctx,
-      at(ctx, first.node, sendField(first.node)),
-      'a consultation first says that answering is voluntary, e.g. "Répondre est libre. Cela ne change rien à vos droits ni à votre allocation."',
-    );
+  if (sentUnasked(ctx.def)) {
+    for (const lang of [ctx.def.language, ...langs]) {
+      const loc = createLocalizer(opts.i18n, lang);
+      const texts = openingMessages(ctx, loc).map((m) => m.text);
+      const words = statementWords(opts.i18n, lang);
+      const where =
+        lang === ctx.def.language
+          ? ''
+          : ` (locales/${lang}/flows.json: ${ctx.def.id}.${first.node.id})`;
+      if (!words) {
+        error(
+          ctx,
+          at(ctx, first.node, sendField(first.node)),
+          `${lang}: no words to check the voluntary statement with; add statement.voluntary, noEffect, rights and allowance to locales/${lang}/engine.json`,
+        );
+        continue;
+      }
+      const missing = STATEMENT_PARTS.filter((p) => !texts.some((t) => says(t, words[p.key])));
+      if (missing.length > 0) {
+        error(
+          ctx,
+          at(ctx, first.node, sendField(first.node)),
+          `${lang}: a ${ctx.def.kind === 'avis' ? 'flow sent to people who did not ask for it' : ctx.def.kind} first says that answering is voluntary and changes nothing to the person's rights or allowance${where}; it does not say ${missing.map((p) => p.says).join(', ')} (e.g. "Répondre est libre. Cela ne change rien à vos droits ni à votre allocation.")`,
+        );
+      }
+    }
   }
   const firstLine = first.text.split('\n')[0] ?? '';
   if (EXPOSING.test(firstLine)) {
@@ -457,10 +587,14 @@ function checkWording(ctx: Ctx, _opts: CheckOptions): void {
   }
 }
 
+export function hasErrors(problems: readonly Problem[]): boolean {
+  return problems.some((p) => p.severity === 'error');
+}
+
 /** "mobilite-forum v1: 12 nodes, longest SMS prompt 2 SMS" */
 export function summaryLine(def: FlowDefinition, summary: FlowSummary): string {
   const sms = summary.longestSms
-    ? `longest SMS prompt ${summary.longestSms.parts} SMS (${summary.longestSms.nodeId}, ${summary.longestSms.lang})`
+    ? `longest SMS prompt ${summary.longestSms.parts} SMS (${summary.longestSms.nodeId}, ${summary.longestSms.lang}${summary.longestSms.accents === 'keep' ? ', accents kept' : ''})`
     : 'no SMS prompt';
   return `${def.id} v${def.version}: ${summary.nodes} nodes, ${sms}`;
 }

@@ -102,3 +102,26 @@ export function exitsOf(idx: FlowIndex, node: FlowNode): Exit[] {
       return [];
   }
 }
+
+const retained = new WeakMap<FlowDefinition, ReadonlySet<string>>();
+
+/**
+ * The results a run must carry from one answer to the next: the ones a branch tests, and,
+ * when a node notifies the facilitators (an avis: they receive what the person said), the
+ * results of every question. `notify: referent` passes only the wish to be called, never
+ * the answers, so it needs none. The caller keeps these in the run row and files the rest
+ * elsewhere, so a questionnaire's row does not grow with its length.
+ */
+export function retainedResults(def: FlowDefinition): ReadonlySet<string> {
+  let names = retained.get(def);
+  if (!names) {
+    const all = def.nodes.some((n) => n.notify === 'facilitators');
+    names = new Set(
+      def.nodes.flatMap((n) =>
+        n.kind === 'branch' ? [n.branch] : all && n.kind === 'ask' ? [n.result] : [],
+      ),
+    );
+    retained.set(def, names);
+  }
+  return names;
+}

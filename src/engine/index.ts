@@ -1,4 +1,6 @@
 /** The flow engine: definitions as data, a pure step function, channel-neutral rendering. */
+
+export { type FlowCatalog, flowCatalog } from './catalog.js';
 export {
   type CheckedFlow,
   type CheckOptions,
@@ -7,18 +9,12 @@ export {
   checkFlowSources,
   type FlowSummary,
   formatProblem,
+  hasErrors,
   type Problem,
   parseFlowSource,
   summaryLine,
 } from './check.js';
-export {
-  checkFlowFiles,
-  type FlowCatalog,
-  flowCatalog,
-  flowFilesIn,
-  hasErrors,
-  loadFlows,
-} from './load.js';
+export { retainedResults } from './graph.js';
 export { answerHint, askSpec, promptOf, smsFooter } from './prompt.js';
 export {
   answerOptions,

@@ -3,7 +3,7 @@
  * language), the channel-neutral description of a question, and the "Répondez 1, 2 ou 3."
  * hints built from it. Shared by step (what to send), render and check (how long it is).
  */
-import type { Localizer } from '../i18n/index.js';
+import type { Localizer } from '../i18n/localizer.js';
 import { type AskNode, type FlowDefinition, type FlowNode, scaleBounds } from './schema.js';
 import type { AskSpec, SendEffect, SendRole } from './types.js';
 

@@ -3,7 +3,7 @@
  * Slack, web chat): the text and one button per answer. Without (SMS): numbered options in the
  * text and a short footer ("Répondez 1, 2 ou 3."). Texts stay short: every SMS part is paid.
  */
-import type { Localizer } from '../i18n/index.js';
+import type { Localizer } from '../i18n/localizer.js';
 import { answerHint, smsFooter } from './prompt.js';
 import type { AskSpec, SendEffect } from './types.js';
 

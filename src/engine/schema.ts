@@ -248,6 +248,11 @@ export const flowSchema = z
         .regex(/^[a-z]{2,3}(?:-[a-z0-9-]+)?$/, { error: 'expected a language tag such as "fr"' })
         .default('fr'),
       expiresAfter: duration.optional(),
+      /**
+       * People receive this flow without asking for it (an avis after a RIO): like a
+       * consultation, it must open by saying that answering is voluntary.
+       */
+      invited: z.boolean({ error: 'expected true or false' }).optional(),
       start: nodeId.optional(),
       nodes: z.array(nodeSchema, { error: 'expected a list of nodes' }).min(1, {
         error: 'a flow needs at least one node',

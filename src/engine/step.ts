@@ -6,7 +6,7 @@
  * never on how many answers came before. The caller carries out the effects (outbox rows,
  * fires, notifications) and stores the new state.
  */
-import type { Localizer } from '../i18n/index.js';
+import type { Localizer } from '../i18n/localizer.js';
 import { type Interpreted, interpretAnswer } from './answer.js';
 import { branchDefaultOf, type FlowIndex, indexOf, nextOf, noResponseOf } from './graph.js';
 import { promptOf, retryOf } from './prompt.js';

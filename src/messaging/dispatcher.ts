@@ -43,7 +43,7 @@ import {
   type PrismaClient,
 } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
-import { enqueue, type OutboxPayload } from './outbox.js';
+import { enqueue, type OutboxPayload, REDACTED_PAYLOAD, redactsOnSent } from './outbox.js';
 import { RateLimiter } from './rate-limit.js';
 
 export interface DispatcherOptions {
@@ -180,7 +180,10 @@ class SentRecorder {
         parts = CASE WHEN m.status = 'sending' THEN v.parts ELSE m.parts END,
         "sentAt" = COALESCE(m."sentAt", ${sentAt}),
         "failureKind" = CASE WHEN m.status = 'sending' THEN NULL ELSE m."failureKind" END,
-        "failureReason" = CASE WHEN m.status = 'sending' THEN NULL ELSE m."failureReason" END
+        "failureReason" = CASE WHEN m.status = 'sending' THEN NULL ELSE m."failureReason" END,
+        -- Anonymous questionnaires: once sent, the text that showed the answers goes.
+        body = CASE WHEN m.payload->>'redact' = 'sent' THEN '' ELSE m.body END,
+        payload = CASE WHEN m.payload->>'redact' = 'sent' THEN '{"redacted": true}'::jsonb ELSE m.payload END
       FROM (VALUES ${values}) AS v(id, pid, parts)
       WHERE m.id = v.id`;
   }
@@ -451,7 +454,17 @@ export class Dispatcher {
   ): Promise<'failed'> {
     await this.options.prisma.message.updateMany({
       where: { id: row.id, status: 'sending' },
-      data: { status: 'failed', failureKind, failureReason, failedAt: now, pressureAt: null },
+      data: {
+        status: 'failed',
+        failureKind,
+        failureReason,
+        failedAt: now,
+        pressureAt: null,
+        // Never sent now: the text of an anonymous questionnaire goes all the same.
+        ...((row.payload as OutboxPayload | null)?.redact
+          ? { body: '', payload: REDACTED_PAYLOAD }
+          : {}),
+      },
     });
     this.options.logger.info(
       { messageId: row.id, channel: row.channel, failureKind },
@@ -759,6 +772,7 @@ export class Dispatcher {
             sentAt: claimedAt,
             ...(result.delivered ? { deliveredAt: now } : {}),
             claimedBy: null,
+            ...(redactsOnSent(row.payload) ? { body: '', payload: REDACTED_PAYLOAD } : {}),
           },
         });
         logger.warn({ messageId: row.id }, 'stale claim: the provider had it, marked sent');
@@ -825,6 +839,7 @@ export class Dispatcher {
         contextType: row.contextType ?? undefined,
         contextId: row.contextId ?? undefined,
         ...(row.inReplyTo ? { inReplyTo: row.inReplyTo } : {}),
+        redactAfterSend: Boolean(((row.payload ?? {}) as OutboxPayload).redact),
       },
       now,
     );

@@ -32,6 +32,12 @@ export interface EnqueueRequest {
    * effects, which go to other people).
    */
   inReplyTo?: string;
+  /**
+   * The text shows how a person answered an anonymous questionnaire: it is blanked once
+   * delivered (by the dispatcher when marked sent; for the local web chat, once the page
+   * has read it, since that is its delivery).
+   */
+  redactAfterSend?: boolean;
 }
 
 const REPLY_KEY = /^reply:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):\d+$/i;
@@ -45,6 +51,18 @@ export interface OutboxPayload {
   buttons?: OutboundButton[];
   evenIfOptedOut?: boolean;
   subject?: string;
+  /** When the body and buttons are blanked: once sent, or once read (web chat). */
+  redact?: 'sent' | 'read';
+  /** The body and buttons were blanked. */
+  redacted?: boolean;
+}
+
+/** What a redacted message keeps in place of its payload. */
+export const REDACTED_PAYLOAD = { redacted: true } as const;
+
+/** Whether the dispatcher blanks this message when it records it as sent. */
+export function redactsOnSent(payload: unknown): boolean {
+  return (payload as OutboxPayload | null)?.redact === 'sent';
 }
 
 /** Queues a message; returns its id and whether this call created it. */
@@ -70,6 +88,7 @@ export async function enqueue(
   if (req.buttons?.length) payload.buttons = req.buttons;
   if (req.evenIfOptedOut) payload.evenIfOptedOut = true;
   if (req.subject) payload.subject = req.subject;
+  if (req.redactAfterSend) payload.redact = req.channel === 'web' ? 'read' : 'sent';
   // ON CONFLICT DO NOTHING: a duplicate must not abort the surrounding transaction.
   const { count } = await db.message.createMany({
     data: [

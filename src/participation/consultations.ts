@@ -1,17 +1,20 @@
 // Consultations: a facilitator launches a flow to a group with a deadline. Members are
 // invited on their preferred reachable channel, non-respondents get at most two
 // reminders, runs close at the deadline, and answers are filed apart from identity.
+// A standing consultation has no group and no deadline: people are invited one by one
+// when something happens (the avis on the welcome after a RIO, see avis-after-rio.ts).
 
+import { createHash } from 'node:crypto';
 import { flowButtonData } from '../channels/channel.js';
 import type { Clock } from '../clock.js';
 import type { ConversationService, RunContextHooks } from '../conversations/service.js';
 import { type AskNode, type FlowDefinition, promptOf, render } from '../engine/index.js';
-import type {
-  ChannelIdentity,
-  Consultation,
+import {
+  type ChannelIdentity,
+  type Consultation,
   Prisma,
-  PrismaClient,
-  ScheduledFire,
+  type PrismaClient,
+  type ScheduledFire,
 } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { enqueue } from '../messaging/outbox.js';
@@ -22,6 +25,9 @@ import { buildReport, type ConsultationReport } from './results.js';
 type Tx = Prisma.TransactionClient;
 const DAY = 86_400_000;
 const TX = { timeout: 30_000, maxWait: 30_000 };
+/** The invitation loop runs at launch; this fire finishes it if the process stopped midway. */
+const INVITE_RESUME_MS = 5 * 60_000;
+export const FIRE_INVITE = 'consultation.invite';
 
 export class ConsultationError extends Error {
   constructor(
@@ -42,6 +48,36 @@ export interface LaunchRequest {
   /** Reminder times for non-respondents; default 3 days after launch and 48 h before the deadline. */
   reminders?: Date[];
   title?: string;
+  /** The Idempotency-Key of the request: the same key launches once. */
+  idempotencyKey?: string;
+}
+
+export interface LaunchOutcome {
+  consultation: Consultation;
+  invited: number;
+  unreachable: number;
+  /** The same Idempotency-Key came before: this is that launch, its invitations finished. */
+  replayed: boolean;
+}
+
+/** What the report of a period counts: invitations sent and answers given in it. */
+export interface Period {
+  from?: Date;
+  to?: Date;
+}
+
+/** The request as launched, to tell a retry from another request under the same key. */
+function requestHash(req: LaunchRequest): string {
+  const canonical = JSON.stringify([
+    req.group,
+    req.flowId,
+    req.deadline.toISOString(),
+    req.anonymous ?? null,
+    req.minAnswers ?? null,
+    req.reminders?.map((d) => d.toISOString()) ?? null,
+    req.title ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
 /** Picks the identity to invite a person on: preferred first, then any usable one. */
@@ -66,6 +102,10 @@ export class ConsultationService {
     },
   ) {}
 
+  get flows() {
+    return this.deps.conversations.flows;
+  }
+
   /** The run hooks that file a consultation's answers apart from identity. */
   hooks(): RunContextHooks {
     return {
@@ -85,12 +125,12 @@ export class ConsultationService {
           update: { nodeId: effect.nodeId, value: effect.value, category: effect.category ?? null },
         });
         await tx.consultationInvite.updateMany({
-          where: { consultationId: c.id, personId: run.personId, respondedAt: null },
-          data: { respondedAt: now },
+          where: { consultationId: c.id, personId: run.personId, responded: false },
+          data: { responded: true },
         });
         return true;
       },
-      onStep: async (tx, run, state, _event, now) => {
+      onStep: async (tx, run, state) => {
         const c = await this.consultationOf(tx, run.contextId);
         const key = this.keyOf(c, run.personId);
         const existing = await tx.consultationResponse.findUnique({
@@ -108,15 +148,8 @@ export class ConsultationService {
               ? { lastNodeId: state.nodeId }
               : {},
         });
-        if (state.status === 'completed') {
-          await tx.consultationInvite.updateMany({
-            where: { consultationId: c.id, personId: run.personId },
-            data: { completedAt: now },
-          });
-        }
       },
-      scrubResultsOnEnd: async (tx, run) =>
-        (await this.consultationOf(tx, run.contextId)).anonymous,
+      anonymous: async (tx, run) => (await this.consultationOf(tx, run.contextId)).anonymous,
     };
   }
 
@@ -132,6 +165,7 @@ export class ConsultationService {
   private async response(tx: Tx, c: Consultation, personId: string, now: Date) {
     const key = this.keyOf(c, personId);
     const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    // The id is a random v4 (schema.prisma): a time-ordered one would date the answer.
     await tx.consultationResponse.createMany({
       data: [{ consultationId: c.id, responseKey: key, day }],
       skipDuplicates: true,
@@ -141,11 +175,20 @@ export class ConsultationService {
     });
   }
 
-  async launch(
-    req: LaunchRequest,
-  ): Promise<{ consultation: Consultation; invited: number; unreachable: number }> {
+  /**
+   * Launches a consultation: the consultation, its reminders, its deadline and a fire that
+   * finishes the invitations are written in one transaction; the members are then invited
+   * one transaction each. A crash midway loses nobody (the fire, or the same request again,
+   * invites whoever is left), and the same Idempotency-Key never launches twice.
+   */
+  async launch(req: LaunchRequest): Promise<LaunchOutcome> {
     const { prisma, conversations, clock } = this.deps;
     const now = clock();
+    const hash = requestHash(req);
+    if (req.idempotencyKey) {
+      const earlier = await this.byIdempotencyKey(req.organisationId, req.idempotencyKey, hash);
+      if (earlier) return this.replay(earlier);
+    }
     const def = conversations.flows.current(req.flowId);
     if (!def) throw new ConsultationError(404, `no flow "${req.flowId}"`);
     if (def.kind !== 'consultation' && def.kind !== 'forum-poll') {
@@ -176,96 +219,224 @@ export class ConsultationService {
       .filter((d) => d > now && d < req.deadline)
       .sort((a, b) => a.getTime() - b.getTime());
     if (reminders.length > 2) throw new ConsultationError(400, 'at most two reminders');
-    const consultation = await prisma.consultation.create({
-      data: {
-        organisationId: req.organisationId,
-        groupId: group.id,
-        flowId: def.id,
-        flowVersion: def.version,
-        title: req.title ?? def.title,
-        anonymous: req.anonymous ?? true,
-        minAnswers: req.minAnswers ?? 5,
-        reminders: reminders.map((d) => d.toISOString()),
-        launchedAt: now,
-        deadline: req.deadline,
-      },
-    });
-    await prisma.$transaction(async (tx) => {
-      for (const [i, at] of reminders.entries()) {
-        await scheduleFire(tx, {
-          organisationId: req.organisationId,
-          kind: 'consultation.reminder',
-          dueAt: at,
-          subjectType: 'consultation',
-          subjectId: consultation.id,
-          subjectVersion: consultation.version,
-          payload: { index: i },
-          dedupeKey: `consultation:${consultation.id}:v${consultation.version}:reminder:${i}`,
+    let consultation: Consultation;
+    try {
+      consultation = await prisma.$transaction(async (tx) => {
+        const c = await tx.consultation.create({
+          data: {
+            organisationId: req.organisationId,
+            groupId: group.id,
+            flowId: def.id,
+            flowVersion: def.version,
+            title: req.title ?? def.title,
+            anonymous: req.anonymous ?? true,
+            minAnswers: req.minAnswers ?? 5,
+            reminders: reminders.map((d) => d.toISOString()),
+            launchedAt: now,
+            deadline: req.deadline,
+            idempotencyKey: req.idempotencyKey ?? null,
+            requestHash: req.idempotencyKey ? hash : null,
+          },
         });
+        const fire = (kind: string, dueAt: Date, name: string, payload?: object) =>
+          scheduleFire(tx, {
+            organisationId: req.organisationId,
+            kind,
+            dueAt,
+            subjectType: 'consultation',
+            subjectId: c.id,
+            subjectVersion: c.version,
+            payload: payload as Record<string, unknown> | undefined,
+            dedupeKey: `consultation:${c.id}:v${c.version}:${name}`,
+          });
+        for (const [i, at] of reminders.entries()) {
+          await fire('consultation.reminder', at, `reminder:${i}`, { index: i });
+        }
+        await fire('consultation.close', req.deadline, 'close');
+        await fire(FIRE_INVITE, new Date(now.getTime() + INVITE_RESUME_MS), 'invite');
+        return c;
+      }, TX);
+    } catch (error) {
+      // Two requests with the same key at once: the other one launched it.
+      if (
+        req.idempotencyKey &&
+        error instanceof Prisma.PrismaClientKnownRequestError &&
+        error.code === 'P2002'
+      ) {
+        const earlier = await this.byIdempotencyKey(req.organisationId, req.idempotencyKey, hash);
+        if (earlier) return this.replay(earlier);
       }
-      await scheduleFire(tx, {
-        organisationId: req.organisationId,
-        kind: 'consultation.close',
-        dueAt: req.deadline,
-        subjectType: 'consultation',
-        subjectId: consultation.id,
-        subjectVersion: consultation.version,
-        dedupeKey: `consultation:${consultation.id}:v${consultation.version}:close`,
-      });
-    }, TX);
+      throw error;
+    }
+    const counts = await this.inviteMembers(consultation, now);
+    this.deps.logger.info({ consultationId: consultation.id, ...counts }, 'consultation launched');
+    return { consultation, ...counts, replayed: false };
+  }
 
+  private async byIdempotencyKey(
+    organisationId: string,
+    key: string,
+    hash: string,
+  ): Promise<Consultation | undefined> {
+    const c = await this.deps.prisma.consultation.findUnique({
+      where: { organisationId_idempotencyKey: { organisationId, idempotencyKey: key } },
+    });
+    if (c && c.requestHash !== hash) {
+      throw new ConsultationError(
+        422,
+        'this Idempotency-Key was used for a different request; use a new key for a new consultation',
+      );
+    }
+    return c ?? undefined;
+  }
+
+  /** The same request again: finish its invitations (a crash may have stopped them). */
+  private async replay(c: Consultation): Promise<LaunchOutcome> {
+    const counts =
+      c.status === 'open' ? await this.inviteMembers(c, this.deps.clock()) : await this.counts(c);
+    return { consultation: c, ...counts, replayed: true };
+  }
+
+  /** consultation.invite: finishes a launch that stopped midway (nothing to do otherwise). */
+  async resumeInvites(fire: ScheduledFire, now: Date): Promise<FireOutcome> {
+    const c = await this.deps.prisma.consultation.findUnique({ where: { id: fire.subjectId } });
+    if (c?.status !== 'open' || c.version !== fire.subjectVersion) return 'skipped';
+    await this.inviteMembers(c, now);
+    return 'done';
+  }
+
+  /**
+   * Invites every member without an invitation yet, one transaction each: the invitation
+   * row and the run (with its first messages) are written together, and the row's unique
+   * key makes a second loop running at the same time skip the person.
+   */
+  private async inviteMembers(
+    c: Consultation,
+    now: Date,
+  ): Promise<{ invited: number; unreachable: number }> {
+    const { prisma } = this.deps;
+    if (!c.groupId) return this.counts(c);
+    const done = new Set(
+      (
+        await prisma.consultationInvite.findMany({
+          where: { consultationId: c.id },
+          select: { personId: true },
+        })
+      ).map((i) => i.personId),
+    );
     const members = await prisma.membership.findMany({
-      where: { groupId: group.id, role: 'member', leftAt: null },
+      where: { groupId: c.groupId, role: 'member', leftAt: null },
       include: { person: { include: { identities: true } } },
     });
-    let invited = 0;
-    let unreachable = 0;
     for (const m of members) {
-      const identity = reachableIdentity(m.person.identities);
-      // One transaction per person: a failure for one does not lose the others' invitations.
-      await prisma.$transaction(async (tx) => {
-        if (!identity) {
-          await tx.consultationInvite.create({
-            data: {
-              consultationId: consultation.id,
-              personId: m.personId,
-              invitedAt: now,
-              unreachable: 'no channel with consent',
-            },
-          });
-          unreachable++;
-          return;
-        }
-        const run = await conversations.startRun(
-          {
-            personId: m.personId,
-            identityId: identity.id,
-            flowId: def.id,
-            contextType: 'consultation',
-            contextId: consultation.id,
+      if (done.has(m.personId)) continue;
+      await prisma.$transaction(
+        (tx) =>
+          this.invite(tx, c, m.personId, reachableIdentity(m.person.identities), {
+            cause: `consultation:${c.id}:invite:${m.personId}`,
             // The consultation's deadline closes the run, not the flow's own expiry.
-            expiresAt: req.deadline,
-            cause: `consultation:${consultation.id}:invite:${m.personId}`,
-          },
-          tx,
-        );
-        await tx.consultationInvite.create({
-          data: {
-            consultationId: consultation.id,
-            personId: m.personId,
-            channel: identity.channel,
-            runId: run.id,
-            invitedAt: now,
-          },
-        });
-        invited++;
-      }, TX);
+            expiresAt: c.deadline ?? undefined,
+            now,
+          }),
+        TX,
+      );
     }
-    this.deps.logger.info(
-      { consultationId: consultation.id, invited, unreachable },
-      'consultation launched',
+    return this.counts(c);
+  }
+
+  /** One invitation: true when this call made it (false: somebody already had one). */
+  private async invite(
+    tx: Tx,
+    c: Consultation,
+    personId: string,
+    identity: ChannelIdentity | undefined,
+    opts: { cause: string; expiresAt?: Date; now: Date },
+  ): Promise<boolean> {
+    const { count } = await tx.consultationInvite.createMany({
+      data: [
+        {
+          consultationId: c.id,
+          personId,
+          channel: identity?.channel ?? null,
+          invitedAt: opts.now,
+          unreachable: identity ? null : 'no channel with consent',
+        },
+      ],
+      skipDuplicates: true,
+    });
+    if (count === 0 || !identity) return count === 1;
+    const run = await this.deps.conversations.startRun(
+      {
+        personId,
+        identityId: identity.id,
+        flowId: c.flowId,
+        contextType: 'consultation',
+        contextId: c.id,
+        expiresAt: opts.expiresAt,
+        cause: opts.cause,
+      },
+      tx,
     );
-    return { consultation, invited, unreachable };
+    await tx.consultationInvite.update({
+      where: { consultationId_personId: { consultationId: c.id, personId } },
+      data: { runId: run.id },
+    });
+    return true;
+  }
+
+  private async counts(c: Consultation): Promise<{ invited: number; unreachable: number }> {
+    const [invited, unreachable] = await Promise.all([
+      this.deps.prisma.consultationInvite.count({
+        where: { consultationId: c.id, unreachable: null },
+      }),
+      this.deps.prisma.consultationInvite.count({
+        where: { consultationId: c.id, unreachable: { not: null } },
+      }),
+    ]);
+    return { invited, unreachable };
+  }
+
+  /**
+   * The standing consultation of a flow in an organisation (created on first use): anonymous,
+   * no group, no deadline. A new flow version gets its own, as its questions may differ.
+   */
+  async standing(
+    tx: Tx,
+    organisationId: string,
+    def: FlowDefinition,
+    opts: { minAnswers: number; now: Date },
+  ): Promise<Consultation> {
+    const standingKey = `${organisationId}:${def.id}:v${def.version}`;
+    await tx.consultation.createMany({
+      data: [
+        {
+          organisationId,
+          flowId: def.id,
+          flowVersion: def.version,
+          title: def.title,
+          anonymous: true,
+          minAnswers: opts.minAnswers,
+          launchedAt: opts.now,
+          standingKey,
+        },
+      ],
+      skipDuplicates: true,
+    });
+    return tx.consultation.findUniqueOrThrow({ where: { standingKey } });
+  }
+
+  /**
+   * Invites one person to a standing consultation, in the caller's transaction. Once per
+   * person and consultation; the run ends by the flow's own expiry.
+   */
+  async inviteToStanding(
+    tx: Tx,
+    c: Consultation,
+    person: { id: string; identities: ChannelIdentity[] },
+    cause: string,
+    now: Date,
+  ): Promise<boolean> {
+    return this.invite(tx, c, person.id, reachableIdentity(person.identities), { cause, now });
   }
 
   /** consultation.reminder: non-respondents whose run still waits get the question again. */
@@ -277,7 +448,7 @@ export class ConsultationService {
     const invites = await prisma.consultationInvite.findMany({
       where: {
         consultationId: c.id,
-        respondedAt: null,
+        responded: false,
         runId: { not: null },
         remindersSent: { lt: 2 },
       },
@@ -290,19 +461,26 @@ export class ConsultationService {
         const identity = await tx.channelIdentity.findUnique({ where: { id: run.identityId } });
         const person = await tx.person.findUniqueOrThrow({ where: { id: run.personId } });
         if (!node || !identity) return;
+        // Put aside for an avis the person is giving: a reminder now would cut across it.
+        const newer = await tx.flowRun.count({
+          where: { personId: run.personId, status: 'active', startedAt: { gt: run.startedAt } },
+        });
+        if (newer > 0) return;
         const texts = conversations.texts(person.language);
         const prompt = promptOf(def, node, texts.localizer);
+        // flows:check counts this prefix in the SMS length of a reminded question.
+        const reminder = texts.localizer.system('reminder');
         const rendered = prompt
           ? render(prompt, conversations.capabilities(identity.channel), texts.localizer)
           : undefined;
-        await enqueue(
+        const { created } = await enqueue(
           tx,
           {
             organisationId: c.organisationId,
             personId: person.id,
             identityId: identity.id,
             channel: identity.channel,
-            text: rendered ? `${texts.t('reminder')}\n\n${rendered.text}` : texts.t('reminder'),
+            text: rendered ? `${reminder}\n\n${rendered.text}` : reminder,
             buttons: rendered?.buttons?.map((b) => ({
               label: b.label,
               data: flowButtonData(b.payload.nodeId, b.payload.choiceId),
@@ -311,10 +489,13 @@ export class ConsultationService {
             idempotencyKey: `fire:${fire.id}:${invite.id}`,
             contextType: 'run',
             contextId: run.id,
-            notAfter: c.deadline,
+            notAfter: c.deadline ?? undefined,
+            redactAfterSend: c.anonymous,
           },
           now,
         );
+        // A fire run again (a crash after the enqueue) finds its message there: not counted twice.
+        if (!created) return;
         await tx.consultationInvite.update({
           where: { id: invite.id },
           data: { remindersSent: { increment: 1 } },
@@ -348,30 +529,45 @@ export class ConsultationService {
     return 'done';
   }
 
-  async list(organisationId: string) {
+  async list(organisationId: string, filter: { flowId?: string } = {}) {
     return this.deps.prisma.consultation.findMany({
-      where: { organisationId },
+      where: { organisationId, ...(filter.flowId ? { flowId: filter.flowId } : {}) },
       orderBy: { launchedAt: 'desc' },
       include: { group: { select: { code: true, name: true } } },
     });
   }
 
-  async report(organisationId: string, id: string): Promise<ConsultationReport> {
+  /**
+   * Results of a consultation; with a period (a standing consultation is read month by
+   * month), the invitations sent in it and the answers of the people who began in it.
+   */
+  async report(
+    organisationId: string,
+    id: string,
+    period: Period = {},
+  ): Promise<ConsultationReport> {
     const { prisma, conversations } = this.deps;
     const c = await prisma.consultation.findFirst({ where: { id, organisationId } });
     if (!c) throw new ConsultationError(404, 'no such consultation in this organisation');
+    if (period.from && period.to && period.from >= period.to) {
+      throw new ConsultationError(400, 'from must be before to');
+    }
     const def: FlowDefinition = await conversations.flows.get(c.flowId, c.flowVersion);
+    const between =
+      period.from || period.to
+        ? { ...(period.from ? { gte: period.from } : {}), ...(period.to ? { lt: period.to } : {}) }
+        : undefined;
+    const invites = { consultationId: c.id, ...(between ? { invitedAt: between } : {}) };
+    const inResponses = { consultationId: c.id, ...(between ? { day: between } : {}) };
     const [invited, responded, responses, answers] = await Promise.all([
-      prisma.consultationInvite.count({ where: { consultationId: c.id } }),
-      prisma.consultationInvite.count({
-        where: { consultationId: c.id, respondedAt: { not: null } },
-      }),
+      prisma.consultationInvite.count({ where: invites }),
+      prisma.consultationInvite.count({ where: { ...invites, responded: true } }),
       prisma.consultationResponse.findMany({
-        where: { consultationId: c.id },
+        where: inResponses,
         select: { id: true, lastNodeId: true, completed: true },
       }),
       prisma.consultationAnswer.findMany({
-        where: { response: { consultationId: c.id } },
+        where: { response: inResponses },
         select: { responseId: true, name: true, nodeId: true, value: true, category: true },
       }),
     ]);
@@ -384,8 +580,17 @@ export class ConsultationService {
         anonymous: c.anonymous,
         status: c.status,
         launchedAt: c.launchedAt.toISOString(),
-        deadline: c.deadline.toISOString(),
+        deadline: c.deadline?.toISOString() ?? null,
         minAnswers: c.minAnswers,
+        standing: c.standingKey !== null,
+        ...(between
+          ? {
+              period: {
+                from: period.from?.toISOString() ?? null,
+                to: period.to?.toISOString() ?? null,
+              },
+            }
+          : {}),
       },
       def,
       invited,

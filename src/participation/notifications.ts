@@ -70,7 +70,11 @@ export function participationNotifications(i18n: i18n): NotifyHandler {
             theme,
             text: voice ? '' : (textResult?.value ?? ''),
             voiceRef: voice ?? null,
-            createdAt: now,
+            // The day only (and a random id, schema.prisma): an exact time would match the
+            // person's last message.
+            createdAt: new Date(
+              Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()),
+            ),
           },
         });
         const label =

@@ -43,8 +43,13 @@ export interface ConsultationReport {
     anonymous: boolean;
     status: string;
     launchedAt: string;
-    deadline: string;
+    /** Null for a standing consultation. */
+    deadline: string | null;
     minAnswers: number;
+    /** People are invited one by one (after a RIO), with no group and no deadline. */
+    standing: boolean;
+    /** The period the report covers, when one was asked for (ISO instants, `to` excluded). */
+    period?: { from: string | null; to: string | null };
   };
   invited: number;
   responded: number;

@@ -50,7 +50,7 @@ describe.skipIf(!executablePath)('web chat page in Chromium', () => {
     await page.click('#start');
     await page.getByText('Comment vous déplacez-vous ?').waitFor();
     await page.getByRole('button', { name: 'En voiture' }).click();
-    await page.getByText("Qu'est-ce qui vous gêne pour vous déplacer ?").waitFor();
+    await page.getByText("Qu'est-ce qui vous pose problème pour vous déplacer ?").waitFor();
     await page.fill('#text', '3 et 5');
     await page.click('form.send button');
     await page.getByText('Se déplacer, est-ce difficile pour vous ?').waitFor();

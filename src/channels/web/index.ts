@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { fromThisMachine } from '../../http/client.js';
+import { type OutboxPayload, REDACTED_PAYLOAD } from '../../messaging/outbox.js';
 import type { ChannelContext, ChannelModule } from '../module.js';
 import { webSender } from './sender.js';
 
@@ -125,13 +126,27 @@ export function webChannel(ctx: ChannelContext): ChannelModule {
             orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
             take: 200,
           });
+          // Reading is this channel's delivery: a message of an anonymous questionnaire is
+          // blanked once the page has it (the page keeps showing it, the database does not).
+          const read = messages.filter(
+            (m) => (m.payload as OutboxPayload | null)?.redact === 'read',
+          );
+          if (read.length) {
+            await prisma.message.updateMany({
+              where: { id: { in: read.map((m) => m.id) } },
+              data: { body: '', payload: REDACTED_PAYLOAD },
+            });
+          }
           return messages.map((m) => ({
             id: m.id,
             direction: m.direction,
             status: m.status,
             text: m.body,
-            buttons:
-              (m.payload as { buttons?: { label: string; data: string }[] } | null)?.buttons ?? [],
+            buttons: (m.payload as OutboxPayload | null)?.buttons ?? [],
+            // The page's own id of what the person typed: it shows its copy of an answer
+            // the database no longer keeps.
+            ...(m.direction === 'inbound' ? { ref: m.idempotencyKey.replace(/^in:web:/, '') } : {}),
+            redacted: (m.payload as OutboxPayload | null)?.redacted === true,
             createdAt: m.createdAt.toISOString(),
           }));
         });

@@ -19,6 +19,9 @@ const YES_FR = [
   'd accord',
   'dac',
   'dacc',
+  // "d'acc", "d’acc": the apostrophe becomes a space.
+  'd acc',
+  'd ac',
   'daccord',
   'bien sur',
   'bien sur que oui',
@@ -36,6 +39,13 @@ const YES_FR = [
   'c est bon',
   'ca marche',
   'je confirme',
+  // "Si" contradicts a negative question ("Vous ne venez pas ?" "Si !"). Alone it also means
+  // "if", so a bare "si" only counts when it is the whole answer (see SOLO_YES).
+  'mais si',
+  'ben si',
+  'bah si',
+  'eh si',
+  'si si',
   'pas de souci',
   'pas de soucis',
   'pas de probleme',
@@ -80,6 +90,10 @@ const YES_EN = [
   'no problem',
 ];
 const NO_EN = ['no', 'nope', 'nah', 'not at all', 'never', 'absolutely not', 'no way'];
+
+// Words that say yes only when they are the whole answer: "si" inside a sentence is "if"
+// ("je viens si je peux").
+const SOLO_YES_FR = new Set(['si']);
 
 // Emoji mean the same whatever the language.
 const YES_EMOJI = ['👍', '👌', '✅', '✔', '☑', '🆗', '🙆'];
@@ -191,6 +205,7 @@ export function parseYesNo(
 ): YesNo | undefined {
   const tokens = toTokens(input);
   if (tokens.length === 0) return undefined;
+  if (tokens.length === 1 && SOLO_YES_FR.has(squeeze(tokens[0] as string))) return 'yes';
   const phrases = phrasesFor(opts.lang, opts.yes ?? [], opts.no ?? []);
   const negators = isEnglish(opts.lang) ? [...NEGATORS_FR, ...NEGATORS_EN] : NEGATORS_FR;
   const found = new Set<Polarity>();

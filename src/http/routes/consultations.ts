@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { ConsultationError, type ConsultationService } from '../../participation/consultations.js';
 import { reportToCsv, toCsv } from '../../participation/csv.js';
+import { participationSettingsSchema } from '../../participation/settings.js';
 import { requireToken } from '../auth.js';
 
 const launchBody = z.object({
@@ -20,6 +21,19 @@ const launchBody = z.object({
     .max(2)
     .optional(),
   title: z.string().min(1).max(200).optional(),
+});
+
+// An Idempotency-Key (IETF draft httpapi-idempotency-key-header): printable ASCII.
+const idempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{8,200}$/, {
+    error: 'Idempotency-Key: 8 to 200 printable characters, e.g. a UUID',
+  })
+  .optional();
+
+const period = z.object({
+  from: z.iso.date({ error: 'from: a day, e.g. 2026-03-01' }).optional(),
+  to: z.iso.date({ error: 'to: a day, e.g. 2026-04-01 (not included)' }).optional(),
 });
 
 function invalid(reply: FastifyReply, error: z.ZodError) {
@@ -43,6 +57,8 @@ export function consultationRoutes(
     });
 
     api.post('/api/consultations', async (req, reply) => {
+      const key = idempotencyKey.safeParse(req.headers['idempotency-key']);
+      if (!key.success) return invalid(reply, key.error);
       const body = launchBody.safeParse(req.body);
       if (!body.success) return invalid(reply, body.error);
       const result = await consultations.launch({
@@ -54,45 +70,64 @@ export function consultationRoutes(
         minAnswers: body.data.minAnswers,
         reminders: body.data.reminders?.map((d) => new Date(d)),
         title: body.data.title,
+        idempotencyKey: key.data,
       });
-      return reply.code(201).send({
-        id: result.consultation.id,
-        invited: result.invited,
-        unreachable: result.unreachable,
-        deadline: result.consultation.deadline.toISOString(),
-        reminders: result.consultation.reminders,
-      });
+      // The same key again answers as the first time, with the invitations finished.
+      return reply
+        .code(result.replayed ? 200 : 201)
+        .header('idempotent-replayed', result.replayed ? 'true' : 'false')
+        .send({
+          id: result.consultation.id,
+          invited: result.invited,
+          unreachable: result.unreachable,
+          deadline: result.consultation.deadline?.toISOString() ?? null,
+          reminders: result.consultation.reminders,
+        });
     });
 
-    api.get('/api/consultations', async (req) =>
-      (await consultations.list(req.organisationId as string)).map((c) => ({
-        id: c.id,
-        title: c.title,
-        flow: c.flowId,
-        flowVersion: c.flowVersion,
-        group: c.group.code,
-        status: c.status,
-        anonymous: c.anonymous,
-        launchedAt: c.launchedAt.toISOString(),
-        deadline: c.deadline.toISOString(),
-      })),
+    api.get<{ Querystring: { flow?: string } }>('/api/consultations', async (req) =>
+      (await consultations.list(req.organisationId as string, { flowId: req.query.flow })).map(
+        (c) => ({
+          id: c.id,
+          title: c.title,
+          flow: c.flowId,
+          flowVersion: c.flowVersion,
+          group: c.group?.code ?? null,
+          standing: c.standingKey !== null,
+          status: c.status,
+          anonymous: c.anonymous,
+          launchedAt: c.launchedAt.toISOString(),
+          deadline: c.deadline?.toISOString() ?? null,
+        }),
+      ),
     );
 
+    const report = (req: { organisationId?: string; params: { id: string }; query: unknown }) => {
+      const q = period.safeParse(req.query ?? {});
+      if (!q.success) {
+        throw new ConsultationError(400, q.error.issues.map((i) => i.message).join('; '));
+      }
+      return consultations.report(req.organisationId as string, req.params.id, {
+        from: q.data.from ? new Date(`${q.data.from}T00:00:00Z`) : undefined,
+        to: q.data.to ? new Date(`${q.data.to}T00:00:00Z`) : undefined,
+      });
+    };
+
     api.get<{ Params: { id: string } }>('/api/consultations/:id/results', async (req) =>
-      consultations.report(req.organisationId as string, req.params.id),
+      report(req),
     );
 
     api.get<{ Params: { id: string } }>(
       '/api/consultations/:id/results.csv',
       async (req, reply) => {
-        const report = await consultations.report(req.organisationId as string, req.params.id);
+        const result = await report(req);
         return reply
           .type('text/csv; charset=utf-8')
           .header(
             'content-disposition',
-            `attachment; filename="consultation-${report.consultation.id}.csv"`,
+            `attachment; filename="consultation-${result.consultation.id}.csv"`,
           )
-          .send(reportToCsv(report));
+          .send(reportToCsv(result));
       },
     );
 
@@ -135,5 +170,43 @@ export function consultationRoutes(
         return rows;
       },
     );
+
+    api.get('/api/settings/participation', async (req) =>
+      participationSettingsSchema.parse(
+        (
+          (
+            await prisma.organisation.findUniqueOrThrow({
+              where: { id: req.organisationId as string },
+              select: { settings: true },
+            })
+          ).settings as { participation?: unknown }
+        )?.participation ?? {},
+      ),
+    );
+
+    api.put('/api/settings/participation', async (req, reply) => {
+      const parsed = participationSettingsSchema.safeParse(req.body ?? {});
+      if (!parsed.success) return invalid(reply, parsed.error);
+      if (!consultations.flows.current(parsed.data.avisAfterRio.flow)) {
+        return reply.code(400).send({
+          error: 'invalid request',
+          problems: [`avisAfterRio.flow: no flow "${parsed.data.avisAfterRio.flow}" is loaded`],
+        });
+      }
+      const current = await prisma.organisation.findUniqueOrThrow({
+        where: { id: req.organisationId as string },
+        select: { settings: true },
+      });
+      await prisma.organisation.update({
+        where: { id: req.organisationId as string },
+        data: {
+          settings: {
+            ...((current.settings as object) ?? {}),
+            participation: parsed.data,
+          } as object,
+        },
+      });
+      return parsed.data;
+    });
   });
 }

@@ -120,7 +120,7 @@ describe(`conversations (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     ).map((m) => m.body);
     expect(bodies.slice(-2)).toEqual([
       "Besoin d'aide ? Vous pouvez parler à une personne : Accueil insertion du Niortais, 01 99 00 79 04.",
-      "Qu'est-ce qui vous gêne pour vous déplacer ?\nTouchez une réponse, ou écrivez les numéros de plusieurs réponses.",
+      "Qu'est-ce qui vous pose problème pour vous déplacer ?\nTouchez une réponse, ou écrivez les numéros de plusieurs réponses.",
     ]);
     const after = await db.prisma.flowRun.findUniqueOrThrow({ where: { id: run.id } });
     expect(after.currentNodeId).toBe('barriers');

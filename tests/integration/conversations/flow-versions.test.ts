@@ -66,17 +66,17 @@ describe('flow versions', () => {
 
     const v2dir = flowsDir((yaml) =>
       yaml
-        .replace('version: 1', 'version: 2')
+        .replace('version: 2', 'version: 3')
         .replace('Les informations étaient-elles claires ?', 'Avez-vous tout compris ?'),
     );
     const v2 = await startTestRelais(db, {}, { flowsDir: v2dir });
     try {
-      expect(v2.services.flows.current('avis-guichet')?.version).toBe(2);
+      expect(v2.services.flows.current('avis-guichet')?.version).toBe(3);
       await answer(v2, 0, 'bien');
       expect(await lastOutbound(0)).toBe('Les informations étaient-elles claires ?');
       expect(
         (await db.prisma.flowRun.findUniqueOrThrow({ where: { id: run.id } })).flowVersion,
-      ).toBe(1);
+      ).toBe(2);
 
       // A new run starts on the new version.
       const fresh = await v2.services.conversations.startRun({
@@ -85,7 +85,7 @@ describe('flow versions', () => {
         flowId: 'avis-guichet',
         cause: 'test:v2',
       });
-      expect(fresh.flowVersion).toBe(2);
+      expect(fresh.flowVersion).toBe(3);
       await answer(v2, 1, 'bien');
       expect(await lastOutbound(1)).toBe('Avez-vous tout compris ?');
     } finally {
@@ -106,7 +106,7 @@ describe('flow versions', () => {
     try {
       const errors = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'flow refused');
       expect(errors.map((e) => e.problem)).toEqual([
-        'flows/avis-guichet v1:version: flow avis-guichet v1 changed since it was first loaded; runs in flight use the old text. Give it version 2',
+        'flows/avis-guichet v2:version: flow avis-guichet v2 changed since it was first loaded; runs in flight use the old text. Give it version 3',
       ]);
       // The other flow of the folder still loads.
       expect(relais.services.flows.current('avis-libre')).toBeDefined();

@@ -109,7 +109,7 @@ describe(`a consultation of 20 people on the web channel (${usingPostgres ? 'Pos
     ]);
     expect(first[1]?.payload).toMatchObject({
       buttons: [
-        { label: 'À pied ou à vélo', data: 'f:mode:walk' },
+        { label: 'Marche ou vélo', data: 'f:mode:walk' },
         { label: 'En voiture', data: 'f:mode:car' },
         { label: 'Bus, car ou train', data: 'f:mode:transit' },
         { label: "On m'emmène", data: 'f:mode:lift' },
@@ -160,8 +160,9 @@ describe(`a consultation of 20 people on the web channel (${usingPostgres ? 'Pos
     );
 
     const invites = await db.prisma.consultationInvite.findMany({ where: { consultationId } });
-    expect(invites.filter((i) => i.respondedAt).length).toBe(15);
-    expect(invites.filter((i) => i.completedAt).length).toBe(12);
+    expect(invites.filter((i) => i.responded).length).toBe(15);
+    const responses = await db.prisma.consultationResponse.findMany({ where: { consultationId } });
+    expect(responses.filter((r) => r.completed).length).toBe(12);
   });
 
   it('reminds non-respondents at most twice, then closes at the deadline', async () => {
@@ -218,7 +219,11 @@ describe(`a consultation of 20 people on the web channel (${usingPostgres ? 'Pos
     // Ten reminders, and the next question for the one who answered.
     expect(after - before).toBe(10 + 1);
     // An answer after the deadline gets the polite "finished" line and changes nothing.
-    expect(await say(16, { text: '1' })).toBe('no_run');
+    expect(await say(16, { text: '1' })).toBe('closed');
+    expect((await outbound(16)).at(-1)?.body).toBe(
+      "Cette consultation est terminée : il n'est plus possible d'y répondre. Merci pour votre participation.",
+    );
+    expect(await db.prisma.message.count({ where: { direction: 'outbound' } })).toBe(after + 1);
   });
 
   it('reports results without identity and hides questions under the threshold', async () => {
@@ -229,7 +234,7 @@ describe(`a consultation of 20 people on the web channel (${usingPostgres ? 'Pos
     const q = Object.fromEntries(r.questions.map((x: { result: string }) => [x.result, x]));
     expect(q.mode.answers).toBe(16);
     expect(q.mode.options).toEqual([
-      { id: 'walk', label: 'À pied ou à vélo', count: 4, percent: 25 },
+      { id: 'walk', label: 'Marche ou vélo', count: 4, percent: 25 },
       { id: 'car', label: 'En voiture', count: 5, percent: 31.3 },
       { id: 'transit', label: 'Bus, car ou train', count: 3, percent: 18.8 },
       { id: 'lift', label: "On m'emmène", count: 2, percent: 12.5 },

@@ -42,7 +42,7 @@ afterEach(async () => {
 
 /** What a person would type on a phone for this question. */
 function answerFor(question: string): string {
-  if (/OUI ou NON/i.test(question)) return 'oui';
+  if (/OUI \(1\) ou NON/i.test(question)) return 'oui';
   if (/plusieurs num[ée]ros/i.test(question)) return '2 4';
   if (/de 1 [àa] 5/i.test(question)) return '4';
   if (/R[ée]pondez 1/i.test(question)) return '3';

@@ -166,7 +166,7 @@ describe(`a consultation on Telegram (${usingPostgres ? 'PostgreSQL' : 'PGlite'}
     await deliver(relais);
     expect(newCalls()).toEqual([
       'sendMessage 5550001 "Bonjour ! Nous préparons un forum sur les déplacements. Votre avis compte. Répondre est libre. Cela ne change rien à vos droits ni à votre allocation."',
-      `sendMessage 5550001 "Comment vous déplacez-vous ?" [À pied ou à vélo / En voiture / Bus, car ou train / On m'emmène / Je sors très peu]`,
+      `sendMessage 5550001 "Comment vous déplacez-vous ?" [Marche ou vélo / En voiture / Bus, car ou train / On m'emmène / Je sors très peu]`,
     ]);
     const modeQuestion = lastTo(lea.id);
     // Callback data within Telegram's 64 bytes.
@@ -188,7 +188,7 @@ describe(`a consultation on Telegram (${usingPostgres ? 'PostgreSQL' : 'PGlite'}
     expect(newCalls()).toEqual([
       'answerCallbackQuery',
       'editMessageReplyMarkup 5550001 []',
-      `sendMessage 5550001 "Qu'est-ce qui vous gêne pour vous déplacer ?\\nTouchez une réponse, ou écrivez les numéros de plusieurs réponses." [1. Je n'ai pas le permis / 2. Je n'ai pas de voiture / 3. L'essence coûte cher / 4. Les horaires des bus / 5. C'est trop loin / 6. Rien ne me gêne]`,
+      `sendMessage 5550001 "Qu'est-ce qui vous pose problème pour vous déplacer ?\\nTouchez une réponse, ou écrivez les numéros de plusieurs réponses." [1. Je n'ai pas le permis / 2. Je n'ai pas de voiture / 3. L'essence est chère / 4. Les horaires des bus / 5. C'est trop loin / 6. Aucun problème]`,
     ]);
     expect(fake.calls.find((c) => c.method === 'answerCallbackQuery')?.params).toEqual({
       callback_query_id: pressed.callback_query?.id,

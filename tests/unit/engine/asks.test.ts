@@ -91,9 +91,16 @@ const cases: Case[] = [
       ['oui', { value: 'yes', category: 'yes', input: 'oui' }],
       ['Non merci', { value: 'no', category: 'no', input: 'Non merci' }],
       ["d'accord", { value: 'yes', category: 'yes', input: "d'accord" }],
+      ['d’acc', { value: 'yes', category: 'yes', input: 'd’acc' }],
+      ['Si !', { value: 'yes', category: 'yes', input: 'Si !' }],
+      // The numbers of "Répondez OUI (1) ou NON (2).", as typed on a keypad.
+      ['1', { value: 'yes', category: 'yes', input: '1' }],
+      ['1.', { value: 'yes', category: 'yes', input: '1.' }],
+      [' 2 ', { value: 'no', category: 'no', input: '2' }],
+      ['2️⃣', { value: 'no', category: 'no', input: '2️⃣' }],
     ],
-    unclear: ['peut-être', 'oui et non'],
-    hint: 'Répondez OUI ou NON.',
+    unclear: ['peut-être', 'oui et non', '3', '12', 'si je peux'],
+    hint: 'Répondez OUI (1) ou NON (2).',
   },
   {
     name: 'scale',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { checkFlowFiles } from '../../../src/conversations/flow-files.js';
 import {
   checkFlowSource,
   checkFlowSources,
@@ -8,7 +9,6 @@ import {
   type Problem,
   summaryLine,
 } from '../../../src/engine/check.js';
-import { checkFlowFiles } from '../../../src/engine/load.js';
 import { FALC, type I18n } from '../../../src/i18n/index.js';
 import { FIXTURES, freshI18n, realI18n } from './helpers.js';
 
@@ -141,13 +141,81 @@ describe('flows:check problems', () => {
 
   it('reports a prompt longer than 2 SMS once rendered with its options', async () => {
     expect(await problemsOf('long-sms.yaml')).toEqual([
-      'nodes[0].text: fr: this question with its options is 347 characters once rendered for SMS (3 SMS, GSM-7); keep it to 2 SMS',
+      'nodes[0].text: fr: this question with its options is 347 characters once rendered for SMS: 6 SMS with accents kept (UCS-2); 3 transliterated; keep it to 2 SMS (a character outside GSM-7, such as ê, â, ç, À or ’, makes a kept-accents SMS hold 70 characters)',
     ]);
   });
 
-  it('warns when a consultation does not first say that answering is voluntary, or names the RSA', async () => {
+  const oneQuestion = (kind: string, intro: string, question: string, extra = '') =>
+    `id: q\nversion: 1\nkind: ${kind}\ntitle: Q\n${extra}nodes:\n  - id: intro\n    say: "${intro}"\n  - id: q\n    ask: text\n    text: "${question}"\n    result: q\n  - id: e\n    end: Merci.\n`;
+  const statement = 'Répondre est libre. Cela ne change rien à vos droits ni à votre allocation.';
+  const problems = (text: string) =>
+    checkFlowSource('q.yaml', text, { i18n, languages: [] }).problems.map(
+      (p) => `${p.severity} ${p.path}: ${p.message}`,
+    );
+
+  it('counts a prompt with accents kept too: one "ê" makes it UCS-2, 70 characters an SMS', () => {
+    const gsm =
+      'Pouvez-vous nous dire en quelques mots ce qui vous manque le plus pour trouver un emploi pres de chez vous ?';
+    expect(problems(oneQuestion('avis', 'Bonjour.', gsm))).toEqual([]);
+    const withAccent = gsm.replace('pres', 'près, même loin de la gare et du bourg,');
+    expect(problems(oneQuestion('avis', 'Bonjour.', withAccent))).toEqual([
+      `error nodes[1].text: fr: this question with its options is ${withAccent.length} characters once rendered for SMS: 3 SMS with accents kept (UCS-2); 1 transliterated; keep it to 2 SMS (a character outside GSM-7, such as ê, â, ç, À or ’, makes a kept-accents SMS hold 70 characters)`,
+    ]);
+  });
+
+  it('counts the "Rappel : …" a consultation reminder puts before a question', () => {
+    // Two SMS alone, three once the reminder's line comes before it.
+    const long = `${'Dites-nous ce qui compte pour vous dans la vie de tous les jours, '.repeat(4)}merci.`;
+    expect(problems(oneQuestion('avis', statement, long))).toEqual([]);
+    const reminded = `Rappel : votre avis compte. Vous pouvez encore répondre.\n\n${long}`;
+    expect(problems(oneQuestion('consultation', statement, long))).toEqual([
+      `error nodes[1].text: fr: this reminder of this question with its options is ${reminded.length} characters once rendered for SMS: 3 SMS transliterated (GSM-7); 3 with accents kept; keep it to 2 SMS (a character outside GSM-7, such as ê, â, ç, À or ’, makes a kept-accents SMS hold 70 characters)`,
+    ]);
+  });
+
+  it('requires every flow sent unasked to say both halves of the voluntary statement', () => {
+    expect(problems(oneQuestion('consultation', statement, 'Une idée ?'))).toEqual([]);
+    const half = oneQuestion('consultation', 'Bonjour. Répondre est libre.', 'Une idée ?');
+    expect(problems(half)).toEqual([
+      `error nodes[0].say: fr: a consultation first says that answering is voluntary and changes nothing to the person's rights or allowance; it does not say that it changes nothing, to the person's rights, or allowance (e.g. "${statement}")`,
+    ]);
+    const noVoluntary = oneQuestion(
+      'forum-poll',
+      'Cela ne change rien à vos droits ni à votre allocation.',
+      'Une date ?',
+    );
+    expect(problems(noVoluntary)).toEqual([
+      `error nodes[0].say: fr: a forum-poll first says that answering is voluntary and changes nothing to the person's rights or allowance; it does not say that answering is voluntary (e.g. "${statement}")`,
+    ]);
+    // An avis the person asked for needs no statement; one sent after a RIO does.
+    expect(problems(oneQuestion('avis', 'Bonjour.', 'Une idée ?'))).toEqual([]);
+    expect(problems(oneQuestion('avis', 'Bonjour.', 'Une idée ?', 'invited: true\n'))).toEqual([
+      `error nodes[0].say: fr: a flow sent to people who did not ask for it first says that answering is voluntary and changes nothing to the person's rights or allowance; it does not say that answering is voluntary, that it changes nothing, to the person's rights, or allowance (e.g. "${statement}")`,
+    ]);
+  });
+
+  it('checks the statement in every language the flow is translated into', async () => {
+    const fresh = await freshI18n();
+    const en = (say: string) => ({
+      q: { intro: { say }, q: { text: 'An idea?' }, e: { end: 'Thanks.' } },
+    });
+    fresh.addResourceBundle('en', 'flows', en('Hello. Answering is up to you.'), true, true);
+    const text = oneQuestion('consultation', statement, 'Une idée ?');
+    const checked = checkFlowSource('q.yaml', text, { i18n: fresh, languages: ['en'] });
+    expect(checked.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      `nodes[0].say: en: a consultation first says that answering is voluntary and changes nothing to the person's rights or allowance (locales/en/flows.json: q.intro); it does not say that it changes nothing, to the person's rights, or allowance (e.g. "${statement}")`,
+    ]);
+    const complete =
+      'Hello. Answering is up to you. It changes nothing to your rights or your allowance.';
+    fresh.addResourceBundle('en', 'flows', en(complete), true, true);
+    expect(checkFlowSource('q.yaml', text, { i18n: fresh, languages: ['en'] }).problems).toEqual(
+      [],
+    );
+  });
+
+  it('refuses a consultation that does not first say that answering is voluntary, and warns when it names the RSA', async () => {
     expect(await problemsOf('not-voluntary.yaml')).toEqual([
-      'warning nodes[0].say: a consultation first says that answering is voluntary, e.g. "Répondre est libre. Cela ne change rien à vos droits ni à votre allocation."',
+      `nodes[0].say: fr: a consultation first says that answering is voluntary and changes nothing to the person's rights or allowance; it does not say that answering is voluntary, that it changes nothing, to the person's rights, or allowance (e.g. "${statement}")`,
       'warning nodes[0].say: the first line shows on a locked phone: do not name "RSA" or "allocataire" there',
     ]);
   });

@@ -22,13 +22,13 @@ describe('flows:simulate', () => {
   it('runs a flow from piped answers, rendering SMS with the number of SMS, then prints the results', () => {
     const { code, out } = cli('flows-simulate.ts', ['flows/avis-guichet.yaml'], '1\noui\n');
     expect(code).toBe(0);
-    expect(out).toContain('── avis-guichet v1 · sms · fr ──');
+    expect(out).toContain('── avis-guichet v2 · sms · fr ──');
     expect(out).toContain(
       "bot> Comment s'est passé l'accueil ?\n     1. Bien\n     2. Moyen\n     3. Mal\n     Répondez 1, 2 ou 3.\n     (1 SMS)",
     );
     expect(out).toContain('you> 1\n  · saved welcome = "good"');
     expect(out).toContain(
-      'bot> Les informations étaient-elles claires ?\n     Répondez OUI ou NON.',
+      'bot> Les informations étaient-elles claires ?\n     Répondez OUI (1) ou NON (2).',
     );
     expect(out).toContain('(stopped while waiting at "waiting")');
     const json = out.slice(out.indexOf('results:\n') + 'results:\n'.length);
@@ -87,7 +87,7 @@ describe('flows:check', () => {
   it('passes the shipped flows with a summary per flow', () => {
     const { code, out } = cli('flows-check.ts', []);
     expect(code).toBe(0);
-    expect(out).toMatch(/^mobilite-forum v1: 11 nodes, longest SMS prompt 2 SMS/m);
+    expect(out).toMatch(/^mobilite-forum v2: 11 nodes, longest SMS prompt 2 SMS/m);
     expect(out).toContain('5 flows checked: 0 errors, 0 warnings');
   });
 
@@ -110,7 +110,7 @@ describe('flows:check', () => {
     ]);
     expect(out).toBe(
       [
-        `${file}:nodes[0].text: warning: a consultation first says that answering is voluntary, e.g. "Répondre est libre. Cela ne change rien à vos droits ni à votre allocation."`,
+        `${file}:nodes[0].text: warning: the first line shows on a locked phone: do not name "RSA" or "allocataire" there`,
         'fixture-warning v1: 2 nodes, longest SMS prompt 1 SMS (q, fr)',
         '1 flow checked: 0 errors, 1 warning',
         '',

@@ -66,7 +66,7 @@ describe('createI18n', () => {
     expect(createLocalizer(i, 'en').system('hint.choiceList', { list: '1, 2, or 3' })).toBe(
       'Reply 1, 2, or 3.',
     );
-    expect(createLocalizer(i, FALC).system('hint.yesno')).toBe('Écrivez OUI ou NON.');
+    expect(createLocalizer(i, FALC).system('hint.yesno')).toBe('Écrivez OUI (1) ou NON (2).');
   });
 });
 

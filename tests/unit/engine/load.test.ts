@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { flowCatalog, hasErrors, loadFlows } from '../../../src/engine/load.js';
+import { loadFlows } from '../../../src/conversations/flow-files.js';
+import { flowCatalog } from '../../../src/engine/catalog.js';
+import { hasErrors } from '../../../src/engine/check.js';
 import type { I18n } from '../../../src/i18n/index.js';
 import { FIXTURES, flow, realI18n } from './helpers.js';
 

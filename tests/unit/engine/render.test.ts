@@ -47,9 +47,9 @@ describe('render for SMS (no buttons)', () => {
     );
   });
 
-  it('asks yes/no as OUI ou NON, and a scale from min to max with its ends', () => {
+  it('asks yes/no as OUI (1) ou NON (2), and a scale from min to max with its ends', () => {
     expect(render(ask({ kind: 'yesno' }), sms, fr).text).toBe(
-      'Comment venez-vous ?\nRépondez OUI ou NON.',
+      'Comment venez-vous ?\nRépondez OUI (1) ou NON (2).',
     );
     expect(
       render(
@@ -94,7 +94,7 @@ describe('render for SMS (no buttons)', () => {
       render(ask({ kind: 'yesno' }), sms, en)
         .text.split('\n')
         .at(-1),
-    ).toBe('Reply YES or NO.');
+    ).toBe('Reply YES (1) or NO (2).');
   });
 
   it('passes say, end, stale and closed texts through', () => {

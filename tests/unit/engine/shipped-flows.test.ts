@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { checkFlowFiles, flowFilesIn, loadFlows } from '../../../src/conversations/flow-files.js';
 import { formatProblem } from '../../../src/engine/check.js';
-import { checkFlowFiles, flowFilesIn, loadFlows } from '../../../src/engine/load.js';
 import { promptOf } from '../../../src/engine/prompt.js';
 import type { FlowDefinition } from '../../../src/engine/schema.js';
 import type { NotifyEffect } from '../../../src/engine/types.js';

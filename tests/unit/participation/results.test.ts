@@ -47,6 +47,7 @@ const consultation = {
   status: 'open',
   launchedAt: '2026-03-02T08:00:00.000Z',
   deadline: '2026-03-09T17:00:00.000Z',
+  standing: false,
   minAnswers: 3,
 };
 

@@ -55,6 +55,16 @@ describe('parseYesNo in French', () => {
     'oui oui',
     'Bonjour, oui !',
     'bien sûr que oui',
+    // Typed on a phone: the curly apostrophe, the short form, the "si" of a contradiction.
+    'd’acc',
+    "D'acc",
+    'd’ac',
+    'Si',
+    'si !',
+    'Siii',
+    'si si',
+    'Mais si !',
+    'ben si',
   ])('%j is yes', (input) => {
     expect(parseYesNo(input)).toBe('yes');
   });
@@ -122,6 +132,9 @@ describe('parseYesNo in French', () => {
     'sure',
     'yeah',
     'nope',
+    // "si" is "if" inside a sentence.
+    'si je peux',
+    "je viens si c'est le matin",
   ])('%j is unclear', (input) => {
     expect(parseYesNo(input)).toBeUndefined();
   });
@@ -174,9 +187,9 @@ describe('parseYesNo with translated keywords', () => {
     expect(parseYesNo('так ні', opts)).toBeUndefined();
   });
   it('still knows French words next to the extra ones', () => {
-    expect(parseYesNo('oui', { yes: ['si'] })).toBe('yes');
-    expect(parseYesNo('si', { yes: ['si'] })).toBe('yes');
-    expect(parseYesNo('si')).toBeUndefined();
+    expect(parseYesNo('oui', { yes: ['volontiers'] })).toBe('yes');
+    expect(parseYesNo('présente', { yes: ['présente'] })).toBe('yes');
+    expect(parseYesNo('présente')).toBeUndefined();
   });
   it('matches extra words accent- and case-insensitively', () => {
     expect(parseYesNo('JE VIENDRAI', { yes: ['je viendrai'] })).toBe('yes');

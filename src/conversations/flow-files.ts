@@ -1,12 +1,20 @@
 /**
  * Reads flow files from disk and runs the same checks as flows:check. A flow with an error is
  * refused (its problems say why); the valid ones load. Used at start-up and by the CLIs.
+ * The reading lives here, outside engine/, so that the engine stays free of I/O: it checks
+ * text it is given.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import {
+  type CheckedFlow,
+  type CheckOptions,
+  checkFlowSources,
+  type FlowDefinition,
+  hasErrors,
+  type Problem,
+} from '../engine/index.js';
 import type { i18n } from '../i18n/index.js';
-import { type CheckedFlow, type CheckOptions, checkFlowSources, type Problem } from './check.js';
-import type { FlowDefinition } from './schema.js';
 
 export const FLOW_FILE = /\.ya?ml$/;
 
@@ -46,10 +54,6 @@ export async function checkFlowFiles(
   return [...unreadable, ...checkFlowSources(sources, opts)];
 }
 
-export function hasErrors(problems: readonly Problem[]): boolean {
-  return problems.some((p) => p.severity === 'error');
-}
-
 /**
  * Loads every flow of `dir`. Flows with errors are refused and reported in `problems`
  * (with the warnings of every flow); the others are returned.
@@ -83,29 +87,4 @@ export async function loadFlows(
     if (c.definition && !hasErrors(c.problems)) flows.push(c.definition);
   }
   return { flows, problems };
-}
-
-/**
- * Finds definitions by id and version. A run keeps the version it started with: step it with
- * `get(state.flowId, state.flowVersion)`; start new runs with `latest(id)`.
- */
-export interface FlowCatalog {
-  get(id: string, version: number): FlowDefinition | undefined;
-  latest(id: string): FlowDefinition | undefined;
-  all(): FlowDefinition[];
-}
-
-export function flowCatalog(flows: readonly FlowDefinition[]): FlowCatalog {
-  const byKey = new Map<string, FlowDefinition>();
-  const latest = new Map<string, FlowDefinition>();
-  for (const f of flows) {
-    byKey.set(`${f.id}@${f.version}`, f);
-    const current = latest.get(f.id);
-    if (!current || current.version < f.version) latest.set(f.id, f);
-  }
-  return {
-    get: (id, version) => byKey.get(`${id}@${version}`),
-    latest: (id) => latest.get(id),
-    all: () => [...flows],
-  };
 }
