@@ -61,7 +61,11 @@ export function participationNotifications(i18n: i18n): NotifyHandler {
         const themeResult = results.theme;
         const theme = themeResult?.category ?? themeResult?.value ?? 'autre';
         const textResult = Object.entries(results).find(([name]) => name !== 'theme')?.[1];
-        const voice = textResult?.value.match(/^\[voice:(.+)\]$/)?.[1];
+        // Only a real voice note has the 'voice' category: a typed "[voice:x]" stays text.
+        const voice =
+          textResult?.category === 'voice'
+            ? textResult.value.match(/^\[voice:(.+)\]$/)?.[1]
+            : undefined;
         await tx.avis.create({
           data: {
             organisationId: run.organisationId,

@@ -16,7 +16,7 @@ let group: GroupFixture;
 beforeAll(async () => {
   db = await createTestDatabase();
   relais = await startTestRelais(db, {}, { clock });
-  group = await groupWithMembers(db.prisma, 8);
+  group = await groupWithMembers(db.prisma, 9);
 });
 afterAll(async () => {
   await relais?.stop();
@@ -175,6 +175,14 @@ describe(`conversations (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(await res.json()).toEqual([
       expect.objectContaining({ theme: 'mobilite', group: 'groupe-test', voice: false }),
     ]);
+  });
+
+  it('an avis typed as "[voice:…]" stays text: only a real voice note is a voice avis', async () => {
+    expect(await inbound(8, { text: 'avis' })).toBe('started');
+    await inbound(8, { buttonData: 'f:theme:numerique' });
+    await inbound(8, { text: '[voice:AwACAgQAAxkBAAIB]' });
+    const avis = await db.prisma.avis.findFirstOrThrow({ where: { theme: 'numerique' } });
+    expect(avis).toMatchObject({ text: '[voice:AwACAgQAAxkBAAIB]', voiceRef: null });
   });
 
   it('a message delivered twice at once is applied once', async () => {
