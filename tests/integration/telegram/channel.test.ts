@@ -352,14 +352,22 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
       await send(relais, answer());
       await deliver(relais);
       newCalls();
-      return db.prisma.flowResult.findUniqueOrThrow({
-        where: { runId_name: { runId: run.id, name: 'avis' } },
+      expect(await db.prisma.flowRun.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({
+        status: 'completed',
       });
     };
-    const typed = await answerAvis(() => leon.message('[voice:AwACAgQAAxkBTyped]'));
-    expect(typed).toMatchObject({ value: '[voice:AwACAgQAAxkBTyped]', category: null });
-    const spoken = await answerAvis(() => leon.voice('AwACAgQAAxkBSpoken'));
-    expect(spoken).toMatchObject({ value: '[voice:AwACAgQAAxkBSpoken]', category: 'voice' });
+    // An avis names nobody (no FlowResult): its Avis row says whether it is a voice note.
+    await answerAvis(() => leon.message('[voice:AwACAgQAAxkBTyped]'));
+    expect(
+      await db.prisma.avis.findMany({
+        where: { theme: 'sante' },
+        select: { text: true, voiceRef: true },
+      }),
+    ).toEqual([{ text: '[voice:AwACAgQAAxkBTyped]', voiceRef: null }]);
+    await answerAvis(() => leon.voice('AwACAgQAAxkBSpoken'));
+    expect(
+      await db.prisma.avis.count({ where: { theme: 'sante', voiceRef: 'AwACAgQAAxkBSpoken' } }),
+    ).toBe(1);
   });
 
   it('a sticker gets a plain answer', async () => {
@@ -498,24 +506,27 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
       'Relais\nVotre RSA : pièces à fournir.',
     );
     // So do new messages of a run that talks to the Telegram chat (a consultation and its
-    // reminders keep the run's identity): the question comes by SMS, answers numbered.
+    // reminders keep the run's identity): the questions come by SMS, answers numbered.
+    // (Not an avis: the messages of anonymous runs are blanked once sent.)
     const run = await relais.services.conversations.startRun({
       personId: person.id,
       identityId: telegram.id,
-      flowId: 'avis-libre',
+      flowId: 'satisfaction-accompagnement',
       cause: 'test:403:run',
     });
     await deliver(relais);
     expect(newCalls()).toEqual([]);
-    const question = await db.prisma.message.findFirstOrThrow({
+    const runSms = await db.prisma.message.findMany({
       where: { contextId: run.id, channel: 'sms' },
+      orderBy: { idempotencyKey: 'asc' },
     });
-    expect(question).toMatchObject({
-      status: 'sent',
-      idempotencyKey: 'test:403:run:0:fallback:sms',
-    });
-    expect(question.body).toMatch(
-      /^Merci de donner votre avis !.*\n1\. Se déplacer \(mobilité\)\n2\. Santé/s,
+    // The introduction, then the first question.
+    expect(runSms.map((m) => [m.idempotencyKey, m.status])).toEqual([
+      ['test:403:run:0:fallback:sms', 'sent'],
+      ['test:403:run:1:fallback:sms', 'sent'],
+    ]);
+    expect(runSms.map((m) => m.body).join('\n')).toMatch(
+      /Combien de fois voyez-vous votre référent.*\n1\. Chaque semaine\n2\. Chaque mois/s,
     );
     // ...until they unblock the bot and write again.
     await send(relais, new TelegramUser(999, 'Gérard').message('/aide'));
