@@ -29,6 +29,7 @@ import { bulkInsert, bulkInsertReturningIds, COLUMNS, rowsOf, updatedAt } from '
 import { ageBandOf, DAY_MS, localDay, shiftLocal } from './dates.js';
 import { chunks, uuidv7 } from './ids.js';
 import { planPoints, pointStillUseful } from './planning.js';
+import { replyTarget } from './routing.js';
 import { ACTIVE_STATES, lockSeat, NOT_OFFERED, seatsTaken, sessionsWithSeats } from './seats.js';
 import { type OrganisationContext, organisationContext, pointsFor } from './settings.js';
 import { AppointmentTexts, type SessionInfo, type TextContext } from './texts.js';
@@ -847,15 +848,7 @@ export class AppointmentService {
       const { person, identity, event, now, cause } = ctx;
       const text = event.text?.trim() ?? '';
       if (!text && !event.voiceRef) return false;
-      const kase = await tx.invitation.findFirst({
-        where: {
-          personId: person.id,
-          status: { in: ['choosing', 'booked'] },
-          awaiting: { not: null },
-          askedAt: { gt: new Date(now.getTime() - REPLY_WINDOW_MS) },
-        },
-        orderBy: [{ askedAt: 'desc' }, { id: 'desc' }],
-      });
+      const kase = await this.replyCase(tx, person.id, now);
       const rights = kase
         ? undefined
         : await tx.message.findFirst({
@@ -921,6 +914,54 @@ export class AppointmentService {
       await this.applyAnswer(reply, fresh, answer, messageId);
       return true;
     };
+  }
+
+  /**
+   * The open case a reply goes to: the one asked most recently (within the reply window);
+   * among cases asked at the same instant, the one whose session comes soonest (see
+   * routing.ts), never an arbitrary one.
+   */
+  private async replyCase(tx: Tx, personId: string, now: Date): Promise<Invitation | null> {
+    const where = {
+      personId,
+      status: { in: ['choosing' as const, 'booked' as const] },
+      awaiting: { not: null },
+      askedAt: { gt: new Date(now.getTime() - REPLY_WINDOW_MS) },
+    };
+    const newest = await tx.invitation.findFirst({
+      where,
+      orderBy: { askedAt: 'desc' },
+      select: { askedAt: true },
+    });
+    if (!newest?.askedAt) return null;
+    const tied = await tx.invitation.findMany({ where: { ...where, askedAt: newest.askedAt } });
+    if (tied.length < 2) return tied[0] ?? null;
+    const booked = await tx.participation.findMany({
+      where: { id: { in: tied.flatMap((c) => (c.participationId ? [c.participationId] : [])) } },
+      select: { id: true, appointment: { select: { startsAt: true } } },
+    });
+    const offered = await tx.appointment.findMany({
+      where: {
+        id: { in: tied.flatMap((c) => (c.awaiting === 'choice' ? (c.options as string[]) : [])) },
+      },
+      select: { id: true, startsAt: true },
+    });
+    const sessionOf = (c: Invitation): Date | undefined => {
+      if (c.awaiting === 'choice') {
+        const starts = offered
+          .filter((o) => ((c.options as string[]) ?? []).includes(o.id))
+          .map((o) => o.startsAt);
+        const upcoming = starts.filter((d) => d > now).sort((x, y) => x.getTime() - y.getTime());
+        return upcoming[0] ?? starts.sort((x, y) => y.getTime() - x.getTime())[0];
+      }
+      return booked.find((b) => b.id === c.participationId)?.appointment.startsAt;
+    };
+    return (
+      replyTarget(
+        tied.map((c) => ({ id: c.id, askedAt: c.askedAt as Date, startsAt: sessionOf(c), c })),
+        now,
+      )?.c ?? null
+    );
   }
 
   private async applyAnswer(

@@ -1,6 +1,7 @@
 // The rest of the appointments API: JSON imports, a recurring series with an individual
 // rendez-vous, a same-day move (urgent), a cancellation that offers other sessions, an
-// appointment answer while a questionnaire runs, settings, errors.
+// appointment answer while a questionnaire runs, replies to questions sent together,
+// settings, errors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relais } from '../../../src/app.js';
 import { createApiToken } from '../../../src/http/auth.js';
@@ -538,5 +539,46 @@ describe(`appointments API (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => 
     expect((await messagesTo('B12')).at(-1)?.body).toMatch(
       /^C'est noté : Info collective le samedi 14 mars à 14h, MDS Niort\./,
     );
+  });
+
+  it('sends a reply to the soonest of several sessions asked about at the same instant', async () => {
+    clock.set('2026-03-16T14:00:00Z');
+    await api('POST', '/api/appointments', {
+      appointments: [26, 20, 24].map((day, i) => ({
+        ref: `W${i + 1}`,
+        kind: 'workshop',
+        title: 'Atelier numérique',
+        startsAt: `${day}/03/2026 14:00`,
+        place: 'CSC Niort',
+        capacity: 5,
+      })),
+    });
+    await api('POST', '/api/people', {
+      people: [{ ref: 'B13', firstName: 'Noé', phone: '06 12 34 70 13' }],
+    });
+    for (const ref of ['W1', 'W2', 'W3']) {
+      const res = await api('POST', '/api/invitations', {
+        people: ['B13'],
+        mode: 'convocation',
+        appointment: ref,
+      });
+      expect(res.body.convoked).toBe(1);
+    }
+    await relais.services.fires.runDue();
+    await relais.services.dispatcher.drain();
+    const asked = await db.prisma.invitation.findMany({
+      where: { person: { externalRef: 'B13' } },
+      select: { askedAt: true },
+    });
+    expect(new Set(asked.map((c) => c.askedAt?.toISOString()))).toEqual(
+      new Set([clock().toISOString()]),
+    );
+    // Three questions at once: "1" is for the soonest date (W2, the 20th).
+    expect(await reply(13, '1')).toBe('handled');
+    const confirmed = await db.prisma.participation.findMany({
+      where: { person: { externalRef: 'B13' }, state: 'confirmed' },
+      include: { appointment: { select: { externalRef: true } } },
+    });
+    expect(confirmed.map((p) => p.appointment.externalRef)).toEqual(['W2']);
   });
 });
