@@ -150,6 +150,11 @@ export function formatShort(at: Date, timeZone: string, lang: string): string {
   return `${FR_DAYS[l.weekday]?.slice(0, 3)}. ${dm} ${clock(l.minute, false)}`;
 }
 
+/** "jeu. 12/03" / "Thu 12/03": a day of a list, without its time. */
+export function formatDay(at: Date, timeZone: string, lang: string): string {
+  return formatShort(at, timeZone, lang).replace(/ \S+$/, '');
+}
+
 /** Years of age reached in the year of `at` (only the year of birth is kept). */
 export function ageBandOf(
   person: { ageBand: 'under_30' | 'from_30' | null; birthYear: number | null },

@@ -29,8 +29,14 @@ import { bulkInsert, bulkInsertReturningIds, COLUMNS, rowsOf, updatedAt } from '
 import { ageBandOf, DAY_MS, localDay, shiftLocal } from './dates.js';
 import { chunks, uuidv7 } from './ids.js';
 import { planPoints, pointStillUseful } from './planning.js';
+import { replyTarget } from './routing.js';
 import { ACTIVE_STATES, lockSeat, NOT_OFFERED, seatsTaken, sessionsWithSeats } from './seats.js';
-import { type OrganisationContext, organisationContext, pointsFor } from './settings.js';
+import {
+  type OrganisationContext,
+  organisationContext,
+  pointsFor,
+  type ReminderPoint,
+} from './settings.js';
 import { AppointmentTexts, type SessionInfo, type TextContext } from './texts.js';
 
 type Tx = Prisma.TransactionClient;
@@ -41,6 +47,18 @@ export const FIRE_RIGHTS = 'rights.step';
 /** Messages about a case carry contextType "invitation"; about rights, "rights". */
 export const CONTEXT_CASE = 'invitation';
 export const CONTEXT_RIGHTS = 'rights';
+
+/**
+ * Asks about a later session of a series when the policy has no point anchored on the
+ * session left to do it: planned at the end of the previous session of the series.
+ */
+export const SERIES_ASK: ReminderPoint = {
+  name: 'series',
+  anchor: 'appointment',
+  days: 0,
+  ifNoAnswer: false,
+  minDaysBefore: 0,
+};
 
 /** How long after its last question a case still takes replies. */
 const REPLY_WINDOW_MS = 30 * DAY_MS;
@@ -175,6 +193,25 @@ interface FireRow {
 /** Reads an appointment with the name of its référent (individual rendez-vous name them). */
 const WITH_REFERENT = { referent: { select: { displayName: true } } } as const;
 type AppointmentWithReferent = Appointment & { referent?: { displayName: string } | null };
+
+function participationFire(
+  org: OrganisationContext,
+  participationId: string,
+  version: number,
+  point: ReminderPoint,
+  dueAt: Date,
+): FireRow {
+  return {
+    organisationId: org.id,
+    kind: FIRE_PARTICIPATION,
+    dueAt,
+    subjectType: 'participation',
+    subjectId: participationId,
+    subjectVersion: version,
+    payload: { point: point.name },
+    dedupeKey: `appt:${participationId}:v${version}:${point.name}`,
+  };
+}
 
 function sessionInfo(a: AppointmentWithReferent): SessionInfo {
   return {
@@ -329,16 +366,52 @@ export class AppointmentService {
       });
       cache?.set(key, planned);
     }
-    return planned.map(({ point, dueAt }) => ({
-      organisationId: org.id,
-      kind: FIRE_PARTICIPATION,
-      dueAt,
-      subjectType: 'participation',
-      subjectId: p.id,
-      subjectVersion: a.version,
-      payload: { point: point.name },
-      dedupeKey: `appt:${p.id}:v${a.version}:${point.name}`,
-    }));
+    return planned.map(({ point, dueAt }) => participationFire(org, p.id, a.version, point, dueAt));
+  }
+
+  /**
+   * The reminders of new convocations. A person convoked at once to several sessions of
+   * one series gets one convocation, for the first session (it says what follows); each
+   * later session is asked about (1, 2, 3) by its own points anchored on the session (the
+   * J-2 reminder by default), so a reply goes to the session the person was last asked
+   * about. With no such point left for a session (a policy without one, a session too
+   * close), it is asked once the previous session of the series is over.
+   */
+  private convocationFires(
+    org: OrganisationContext,
+    convoked: { participationId: string; personId: string; appointment: Appointment }[],
+    now: Date,
+    cache: Map<string, ReturnType<typeof planPoints>>,
+  ): FireRow[] {
+    const series = new Map<string, Appointment[]>();
+    for (const c of convoked) {
+      if (!c.appointment.seriesId) continue;
+      const key = `${c.personId}:${c.appointment.seriesId}`;
+      series.set(key, [...(series.get(key) ?? []), c.appointment]);
+    }
+    for (const list of series.values()) {
+      list.sort((x, y) => x.startsAt.getTime() - y.startsAt.getTime() || (x.id < y.id ? -1 : 1));
+    }
+    const out: FireRow[] = [];
+    for (const { participationId, personId, appointment: a } of convoked) {
+      const p = { id: participationId, invitedAt: now };
+      const list = a.seriesId ? (series.get(`${personId}:${a.seriesId}`) ?? []) : [];
+      const index = list.findIndex((x) => x.id === a.id);
+      if (index <= 0) {
+        out.push(...this.participationFires(org, p, a, 'all', now, cache));
+        continue;
+      }
+      const planned = this.participationFires(org, p, a, 'appointment', now, cache);
+      if (planned.length) {
+        out.push(...planned);
+        continue;
+      }
+      const previous = list[index - 1] as Appointment;
+      const end = previous.endsAt ?? previous.startsAt;
+      const dueAt = end > now && end < a.startsAt ? end : now;
+      out.push(participationFire(org, participationId, a.version, SERIES_ASK, dueAt));
+    }
+    return out;
   }
 
   private invitationFires(
@@ -485,6 +558,7 @@ export class AppointmentService {
     const fires: FireRow[] = [];
     const seen = new Set<string>();
     const plans = new Map<string, ReturnType<typeof planPoints>>();
+    const convoked: { participationId: string; personId: string; appointment: Appointment }[] = [];
 
     for (const r of convocations) {
       const a = appointments.get(r.appointmentId as string);
@@ -543,18 +617,10 @@ export class AppointmentService {
         invitationId,
         createdAt: now,
       });
-      fires.push(
-        ...this.participationFires(
-          org,
-          { id: participationId, invitedAt: now },
-          a,
-          'all',
-          now,
-          plans,
-        ),
-      );
+      convoked.push({ participationId, personId: r.person.id, appointment: a });
       report.convoked++;
     }
+    fires.push(...this.convocationFires(org, convoked, now, plans));
 
     const offerCache = new Map<string, Appointment[]>();
     for (const r of invitations) {
@@ -653,7 +719,12 @@ export class AppointmentService {
   // ---------------------------------------------------------------------------------
   // Fire handlers
 
-  /** appointment.reminder: a point of the policy for one participation. */
+  /**
+   * appointment.reminder: a point of the policy for one participation. The first message
+   * about a session asks 1, 2 or 3: the convocation, or the first reminder of a session
+   * never asked about (a later rendez-vous of a series); the convocation to the first
+   * session of a series says what follows.
+   */
   async onParticipationFire(fire: ScheduledFire, now: Date): Promise<FireOutcome> {
     return this.transaction(async (tx) => {
       const p = await tx.participation.findUnique({
@@ -661,6 +732,7 @@ export class AppointmentService {
         include: {
           appointment: { include: WITH_REFERENT },
           person: { include: { identities: true } },
+          invitation: { select: { askedAt: true } },
         },
       });
       if (!p) return 'skipped';
@@ -669,24 +741,58 @@ export class AppointmentService {
       if (!ACTIVE_STATES.includes(p.state)) return 'skipped';
       const org = await this.organisation(tx, a.organisationId);
       const name = (fire.payload as { point?: string }).point;
-      const point = pointsFor(org.settings, a.kind).find((x) => x.name === name);
+      const point =
+        name === SERIES_ASK.name
+          ? SERIES_ASK
+          : pointsFor(org.settings, a.kind).find((x) => x.name === name);
       if (!point) return 'skipped';
       const first = point.anchor === 'invitation' && point.days === 0 && !point.at;
-      // The pause stops automatic reminders, not the agent's own convocation.
-      if (!first && p.person.remindersPaused) return 'skipped';
+      const ask = !first && point.anchor === 'appointment' && p.invitation?.askedAt === null;
+      // The pause stops automatic reminders, not the agent's own convocation (nor the
+      // question that stands for it for a later session of a series).
+      if (!first && !ask && p.person.remindersPaused) return 'skipped';
       if (point.ifNoAnswer && p.respondedAt) return 'skipped';
       if (!pointStillUseful(point, now, a.startsAt)) return 'skipped';
       const identity = appointmentIdentity(p.person.identities);
       if (!identity) return 'skipped';
       const ctx = this.textContext(org, p.person.language, identity);
-      const key = first ? 'convocation' : point.anchor === 'invitation' ? 'relaunch' : 'reminder';
+      let key: 'convocation' | 'relaunch' | 'reminder' | 'seriesNext' =
+        first || ask ? 'convocation' : point.anchor === 'invitation' ? 'relaunch' : 'reminder';
+      let later: Date[] = [];
+      if (a.seriesId && (first || ask)) {
+        const mine = await tx.participation.findMany({
+          where: {
+            personId: p.personId,
+            id: { not: p.id },
+            appointment: { organisationId: a.organisationId, seriesId: a.seriesId },
+          },
+          select: { state: true, appointment: { select: { startsAt: true, status: true } } },
+        });
+        if (ask && mine.some((m) => m.appointment.startsAt < a.startsAt)) key = 'seriesNext';
+        if (first) {
+          later = mine
+            .filter(
+              (m) =>
+                m.appointment.startsAt > a.startsAt &&
+                m.appointment.status === 'scheduled' &&
+                ACTIVE_STATES.includes(m.state),
+            )
+            .map((m) => m.appointment.startsAt)
+            .sort((x, y) => x.getTime() - y.getTime());
+        }
+      }
       const info = sessionInfo(a);
-      await this.queueAll(tx, org, p.person, identity, [this.texts.session(ctx, key, info)], {
+      const render = (t: TextContext) =>
+        later.length
+          ? this.texts.seriesConvocation(t, info, later)
+          : this.texts.session(t, key, info);
+      const subject = key === 'seriesNext' ? 'convocation' : key;
+      await this.queueAll(tx, org, p.person, identity, [render(ctx)], {
         key: `fire:${fire.id}`,
         single: true,
         notAfter: a.startsAt,
         contextId: p.invitationId ?? p.id,
-        email: this.emailCopy(org, ctx, key, info, (long) => [this.texts.session(long, key, info)]),
+        email: this.emailCopy(org, ctx, subject, info, (long) => [render(long)]),
         now,
       });
       if (p.invitationId) {
@@ -847,15 +953,7 @@ export class AppointmentService {
       const { person, identity, event, now, cause } = ctx;
       const text = event.text?.trim() ?? '';
       if (!text && !event.voiceRef) return false;
-      const kase = await tx.invitation.findFirst({
-        where: {
-          personId: person.id,
-          status: { in: ['choosing', 'booked'] },
-          awaiting: { not: null },
-          askedAt: { gt: new Date(now.getTime() - REPLY_WINDOW_MS) },
-        },
-        orderBy: [{ askedAt: 'desc' }, { id: 'desc' }],
-      });
+      const kase = await this.replyCase(tx, person.id, now);
       const rights = kase
         ? undefined
         : await tx.message.findFirst({
@@ -921,6 +1019,54 @@ export class AppointmentService {
       await this.applyAnswer(reply, fresh, answer, messageId);
       return true;
     };
+  }
+
+  /**
+   * The open case a reply goes to: the one asked most recently (within the reply window);
+   * among cases asked at the same instant, the one whose session comes soonest (see
+   * routing.ts), never an arbitrary one.
+   */
+  private async replyCase(tx: Tx, personId: string, now: Date): Promise<Invitation | null> {
+    const where = {
+      personId,
+      status: { in: ['choosing' as const, 'booked' as const] },
+      awaiting: { not: null },
+      askedAt: { gt: new Date(now.getTime() - REPLY_WINDOW_MS) },
+    };
+    const newest = await tx.invitation.findFirst({
+      where,
+      orderBy: { askedAt: 'desc' },
+      select: { askedAt: true },
+    });
+    if (!newest?.askedAt) return null;
+    const tied = await tx.invitation.findMany({ where: { ...where, askedAt: newest.askedAt } });
+    if (tied.length < 2) return tied[0] ?? null;
+    const booked = await tx.participation.findMany({
+      where: { id: { in: tied.flatMap((c) => (c.participationId ? [c.participationId] : [])) } },
+      select: { id: true, appointment: { select: { startsAt: true } } },
+    });
+    const offered = await tx.appointment.findMany({
+      where: {
+        id: { in: tied.flatMap((c) => (c.awaiting === 'choice' ? (c.options as string[]) : [])) },
+      },
+      select: { id: true, startsAt: true },
+    });
+    const sessionOf = (c: Invitation): Date | undefined => {
+      if (c.awaiting === 'choice') {
+        const starts = offered
+          .filter((o) => ((c.options as string[]) ?? []).includes(o.id))
+          .map((o) => o.startsAt);
+        const upcoming = starts.filter((d) => d > now).sort((x, y) => x.getTime() - y.getTime());
+        return upcoming[0] ?? starts.sort((x, y) => y.getTime() - x.getTime())[0];
+      }
+      return booked.find((b) => b.id === c.participationId)?.appointment.startsAt;
+    };
+    return (
+      replyTarget(
+        tied.map((c) => ({ id: c.id, askedAt: c.askedAt as Date, startsAt: sessionOf(c), c })),
+        now,
+      )?.c ?? null
+    );
   }
 
   private async applyAnswer(

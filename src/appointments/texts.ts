@@ -10,7 +10,7 @@
 import { prepareSms } from '../domain/sms/index.js';
 import type { ChannelKind } from '../generated/prisma/client.js';
 import type { i18n } from '../i18n/index.js';
-import { formatShort, formatWhen } from './dates.js';
+import { DAY_MS, formatDay, formatShort, formatWhen, localDay } from './dates.js';
 
 export interface SessionInfo {
   id: string;
@@ -189,8 +189,88 @@ export class AppointmentTexts {
   /** A message about one session asking 1, 2 or 3 (convocation, relaunch, moved). */
   session(
     ctx: TextContext,
-    key: 'convocation' | 'relaunch' | 'reminder' | 'moved' | 'ack.confirmed' | 'ack.booked',
+    key:
+      | 'convocation'
+      | 'relaunch'
+      | 'reminder'
+      | 'moved'
+      | 'seriesNext'
+      | 'ack.confirmed'
+      | 'ack.booked',
     s: SessionInfo,
+  ): string {
+    // A later rendez-vous of a series says it is the next one, unless that costs the place.
+    const forms = key === 'seriesNext' ? [{ key }, { key: 'convocation' }] : [{ key }];
+    return this.sessionMessage(ctx, s, forms);
+  }
+
+  /**
+   * The convocation to the first session of a series: its date, place and organiser, and
+   * in plain words what follows ("puis chaque semaine", "puis le jeudi 12 mars…"), the
+   * later sessions being each asked about before their day. `later`: the starts of the
+   * sessions after this one.
+   */
+  seriesConvocation(ctx: TextContext, s: SessionInfo, later: Date[]): string {
+    if (!later.length) return this.session(ctx, 'convocation', s);
+    const forms = this.seriesWords(ctx, s.startsAt, later).map((series) => ({
+      key: 'seriesConvocation',
+      vars: { series },
+    }));
+    return this.sessionMessage(ctx, s, forms);
+  }
+
+  /**
+   * What follows the first session of a series, from the richest to the leanest: the
+   * rhythm and the count ("chaque semaine, ensuite tous les 15 jours (10 rendez-vous en
+   * tout)"), the rhythm, the first rhythm only, the next date (then without its time). A
+   * series with no steady rhythm (more than two) names its next date.
+   */
+  seriesWords(ctx: TextContext, first: Date, later: Date[]): string[] {
+    const t = (key: string, vars: Record<string, unknown> = {}) =>
+      this.t(ctx.lang, `series.${key}`, vars);
+    const next = (at: Date) => [
+      t('next', { when: this.when(ctx, at) }),
+      t('next', { when: formatShort(at, ctx.timeZone, ctx.lang) }),
+      t('next', { when: formatDay(at, ctx.timeZone, ctx.lang) }),
+    ];
+    const count = later.length + 1;
+    const [soon] = later as [Date];
+    if (later.length === 1) return next(soon);
+    const days = [first, ...later].map((d) => Date.parse(localDay(d, ctx.timeZone)));
+    const gaps = days.slice(1).map((d, i) => Math.round((d - (days[i] as number)) / DAY_MS));
+    const phases = gaps.filter((g, i) => i === 0 || g !== gaps[i - 1]);
+    const every = (gap: number) =>
+      gap === 1
+        ? t('day')
+        : gap === 7
+          ? t('week')
+          : gap === 14
+            ? t('fortnight')
+            : gap % 7 === 0
+              ? t('weeks', { count: gap / 7 })
+              : t('days', { count: gap });
+    if (phases.length > 2 || phases.some((g) => g < 1)) {
+      const dates = next(soon);
+      return [t('total', { cadence: dates[0], count }), ...dates];
+    }
+    const [one, two] = phases as [number, number | undefined];
+    const cadence =
+      two === undefined ? every(one) : t('then', { first: every(one), second: every(two) });
+    const out = [t('total', { cadence, count }), cadence];
+    if (two !== undefined) out.push(every(one));
+    out.push(...next(soon).slice(1));
+    return out;
+  }
+
+  /**
+   * Renders a message about one session in the first form that fits, each form tried with
+   * the address, then without, then with the shorter answer line; else the last form with
+   * the place, then the title, shortened.
+   */
+  private sessionMessage(
+    ctx: TextContext,
+    s: SessionInfo,
+    forms: { key: string; vars?: Record<string, string> }[],
   ): string {
     const vars = (where: string, answers: string, title = this.title(ctx, s)) => ({
       org: this.org(ctx, s),
@@ -203,18 +283,23 @@ export class AppointmentTexts {
     const short = this.t(ctx.lang, 'answersShort');
     const variants: string[] = [];
     // The place and address matter more than the wording of the answers.
-    for (const where of this.wheres(ctx, s)) {
-      for (const answers of [full, short])
-        variants.push(this.t(ctx.lang, key, vars(where, answers)));
+    for (const form of forms) {
+      for (const where of this.wheres(ctx, s)) {
+        for (const answers of [full, short])
+          variants.push(this.t(ctx.lang, form.key, { ...vars(where, answers), ...form.vars }));
+      }
     }
+    const lean = forms.at(-1) as { key: string; vars?: Record<string, string> };
+    const render = (v: ReturnType<typeof vars>) =>
+      this.t(ctx.lang, lean.key, { ...v, ...lean.vars });
     const where = (max: number) => this.shortWhere(ctx, s, max);
     // The place gives way first, then a long title becomes the kind's name, then both.
     return this.pick(
       ctx,
       variants,
-      [(max) => this.t(ctx.lang, key, vars(where(max), short)), MIN_PLACE],
-      [(max) => this.t(ctx.lang, key, vars(where(max), short, this.title(ctx, s, max, true))), 12],
-      (max) => this.t(ctx.lang, key, vars(where(max), short, this.title(ctx, s, max))),
+      [(max) => render(vars(where(max), short)), MIN_PLACE],
+      [(max) => render(vars(where(max), short, this.title(ctx, s, max, true))), 12],
+      (max) => render(vars(where(max), short, this.title(ctx, s, max))),
     );
   }
 

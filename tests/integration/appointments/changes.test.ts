@@ -1,6 +1,7 @@
-// The rest of the appointments API: JSON imports, a recurring series with an individual
-// rendez-vous, a same-day move (urgent), a cancellation that offers other sessions, an
-// appointment answer while a questionnaire runs, settings, errors.
+// The rest of the appointments API: JSON imports, a recurring series of individual
+// rendez-vous (one convocation, then each date asked before it), a same-day move (urgent),
+// a cancellation that offers other sessions, an appointment answer while a questionnaire
+// runs, replies to questions sent together, settings, errors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relais } from '../../../src/app.js';
 import { createApiToken } from '../../../src/http/auth.js';
@@ -219,7 +220,9 @@ describe(`appointments API (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => 
     expect((await api('PATCH', '/api/appointments/A1', { status: 'cancelled' })).status).toBe(409);
   });
 
-  it('plans a series of individual rendez-vous with a référent (weekly, then every 15 days)', async () => {
+  it('plans a series of individual rendez-vous with a référent (weekly, then every 15 days): one message now', async () => {
+    clock.set('2026-03-03T09:30:00Z'); // Tuesday 10:30
+    const before = (await messagesTo('B2')).length;
     const res = await api('POST', '/api/appointments/series', {
       ref: 'ASPIR-B2',
       kind: 'individual',
@@ -235,9 +238,11 @@ describe(`appointments API (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => 
     });
     expect(res.status).toBe(201);
     expect(res.body.sessions).toHaveLength(10);
+    // One case per rendez-vous: each is counted, confirmed and attended on its own.
     expect(res.body.convoked).toBe(10);
     // Summer time from 29 March: still 10:00 in Niort.
-    expect(res.body.sessions.map((s: { startsAt: string }) => s.startsAt)).toEqual([
+    const starts = res.body.sessions.map((s: { startsAt: string }) => s.startsAt);
+    expect(starts).toEqual([
       '2026-03-05T09:00:00.000Z',
       '2026-03-12T09:00:00.000Z',
       '2026-03-19T09:00:00.000Z',
@@ -249,15 +254,66 @@ describe(`appointments API (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => 
       '2026-05-07T08:00:00.000Z',
       '2026-05-21T08:00:00.000Z',
     ]);
-    // "2" to an individual rendez-vous: another date is for the référent to propose.
     await relais.services.fires.runDue();
     await relais.services.dispatcher.drain();
-    expect(await reply(2, '2')).toBe('handled');
-    const follow = await api('GET', '/api/follow-ups?kind=no_date');
-    expect(follow.body.map((f: { person: { ref: string } }) => f.person.ref)).toContain('B2');
-    expect((await messagesTo('B2')).at(-1)?.body).toBe(
-      "C'est noté. Mme Garnier vous proposera une autre date.",
+    // One convocation, for the first date, saying that more follow.
+    const sent = (await messagesTo('B2')).slice(before);
+    expect(sent.map((m) => [m.body, m.status, m.parts])).toEqual([
+      [
+        'Département 79 : Rendez-vous avec Mme Garnier le jeudi 5 mars à 10h, CCAS de Niort, puis chaque semaine. Répondez 1 si vous venez, 2 sinon, 3 pour un appel.',
+        'sent',
+        1,
+      ],
+    ]);
+    const cases = await db.prisma.invitation.findMany({
+      where: { person: { externalRef: 'B2' }, kind: 'individual' },
+      include: { participations: { include: { appointment: true } } },
+    });
+    const bySession = new Map(
+      cases.map((c) => [c.participations[0]?.appointment.externalRef as string, c]),
     );
+    expect(
+      cases.filter((c) => c.askedAt).map((c) => c.participations[0]?.appointment.externalRef),
+    ).toEqual(['ASPIR-B2-01']);
+    // Each later rendez-vous is asked by its own J-2 reminder (10:00), after the one before.
+    const firstAsks: string[] = [];
+    for (let i = 2; i <= 10; i++) {
+      const kase = bySession.get(`ASPIR-B2-${String(i).padStart(2, '0')}`);
+      const fires = await db.prisma.scheduledFire.findMany({
+        where: { subjectId: kase?.participationId as string, status: 'pending' },
+        orderBy: { dueAt: 'asc' },
+      });
+      expect(fires.map((f) => (f.payload as { point: string }).point)).toEqual(['reminder']);
+      firstAsks.push(fires.map((f) => f.dueAt.toISOString()).join(','));
+    }
+    expect(firstAsks).toEqual([
+      '2026-03-10T09:00:00.000Z',
+      '2026-03-17T09:00:00.000Z',
+      '2026-03-24T09:00:00.000Z',
+      '2026-03-31T08:00:00.000Z',
+      '2026-04-07T08:00:00.000Z',
+      '2026-04-14T08:00:00.000Z',
+      '2026-04-21T08:00:00.000Z',
+      '2026-05-05T08:00:00.000Z',
+      '2026-05-19T08:00:00.000Z',
+    ]);
+    firstAsks.forEach((due, i) => {
+      expect(due > (starts[i] as string) && due < (starts[i + 1] as string)).toBe(true);
+    });
+    // "1" confirms the first date, the one the person was asked about ("À" sent as "A": GSM-7).
+    expect(await reply(2, '1')).toBe('handled');
+    expect((await messagesTo('B2')).at(-1)?.body).toBe(
+      "Merci, c'est noté. A jeudi 5 mars à 10h, CCAS de Niort.",
+    );
+    const states = await db.prisma.participation.findMany({
+      where: { person: { externalRef: 'B2' }, appointment: { seriesId: 'ASPIR-B2' } },
+      include: { appointment: { select: { externalRef: true } } },
+    });
+    expect(
+      states
+        .filter((p) => p.state !== 'invited')
+        .map((p) => `${p.appointment.externalRef} ${p.state}`),
+    ).toEqual(['ASPIR-B2-01 confirmed']);
   });
 
   it('gives an appointment answer priority over a questionnaire only right after an appointment message', async () => {
@@ -432,17 +488,15 @@ describe(`appointments API (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => 
       )
         .map((p) => `${p.appointment.externalRef} ${p.state}`)
         .sort();
-    // The "2" above went to one of the ten convocations sent together: cancel another.
     const states = await series();
-    const target = states.includes('ASPIR-B2-03 invited') ? 'ASPIR-B2-03' : 'ASPIR-B2-04';
-    const day = target === 'ASPIR-B2-03' ? '19' : '26';
+    const target = 'ASPIR-B2-03';
     const res = await api('PATCH', `/api/appointments/${target}`, { status: 'cancelled' });
     expect(res.body).toMatchObject({ status: 'cancelled', told: 1 });
     await relais.services.dispatcher.drain();
     const got = (await messagesTo('B2')).slice(before).map((m) => m.body);
     // Named after the rendez-vous' référent; no other date offered (IND-B1 is B1's).
     expect(got).toEqual([
-      `CD79 : Rendez-vous avec Mme Garnier du jeudi ${day} mars à 10h n'aura pas lieu. Mme Garnier vous proposera une autre date.`,
+      "CD79 : Rendez-vous avec Mme Garnier du jeudi 19 mars à 10h n'aura pas lieu. Mme Garnier vous proposera une autre date.",
     ]);
     const kase = await db.prisma.invitation.findFirstOrThrow({
       where: {
@@ -538,5 +592,147 @@ describe(`appointments API (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => 
     expect((await messagesTo('B12')).at(-1)?.body).toMatch(
       /^C'est noté : Info collective le samedi 14 mars à 14h, MDS Niort\./,
     );
+  });
+
+  it('asks each later rendez-vous of a series before it; the answer is for that one', async () => {
+    const before = (await messagesTo('B2')).length;
+    const second = await db.prisma.appointment.findFirstOrThrow({
+      where: { externalRef: 'ASPIR-B2-02' },
+    });
+    clock.set('2026-03-10T09:00:00Z'); // Tuesday 10:00, J-2 of the 12th
+    await relais.services.fires.runDue();
+    await relais.services.dispatcher.drain();
+    const sent = (await messagesTo('B2')).slice(before);
+    expect(sent.map((m) => m.body)).toEqual([
+      'CD79 : prochain rendez-vous. Rendez-vous avec Mme Garnier le jeudi 12 mars à 10h, CCAS de Niort. Répondez 1 si vous venez, 2 sinon, 3 pour un appel.',
+    ]);
+    expect(sent[0]?.sentAt?.getTime()).toBeLessThan(second.startsAt.getTime());
+    // Since the series was made: its convocation, the "1" acknowledged, the cancellation of
+    // the 19th, this question; nothing about the later dates.
+    const since = (await messagesTo('B2')).filter(
+      (m) => m.createdAt >= new Date('2026-03-03T09:30:00Z'),
+    );
+    expect(since.map((m) => m.body.slice(0, 44))).toEqual([
+      'Département 79 : Rendez-vous avec Mme Garnie',
+      "Merci, c'est noté. A jeudi 5 mars à 10h, CCA",
+      'CD79 : Rendez-vous avec Mme Garnier du jeudi',
+      'CD79 : prochain rendez-vous. Rendez-vous ave',
+    ]);
+    // "2" now is about the 12th: the référent proposes another date for that one only.
+    expect(await reply(2, '2')).toBe('handled');
+    expect((await messagesTo('B2')).at(-1)?.body).toBe(
+      "C'est noté. Mme Garnier vous proposera une autre date.",
+    );
+    const follow = await api('GET', '/api/follow-ups?kind=no_date&referent=REF-12');
+    expect(
+      follow.body
+        .filter((f: { person: { ref: string } }) => f.person.ref === 'B2')
+        .map((f: { appointment: string }) => f.appointment),
+    ).toContain(second.id);
+    const states = await db.prisma.participation.findMany({
+      where: { person: { externalRef: 'B2' }, appointment: { seriesId: 'ASPIR-B2' } },
+      include: { appointment: { select: { externalRef: true } } },
+      orderBy: { appointment: { startsAt: 'asc' } },
+    });
+    expect(states.map((p) => `${p.appointment.externalRef} ${p.state}`)).toEqual([
+      'ASPIR-B2-01 confirmed',
+      'ASPIR-B2-02 wants_other_date',
+      'ASPIR-B2-03 cancelled',
+      ...[4, 5, 6, 7, 8, 9, 10].map((i) => `ASPIR-B2-${String(i).padStart(2, '0')} invited`),
+    ]);
+  });
+
+  it('asks a later rendez-vous once the previous one is over when the policy has no reminder before it', async () => {
+    const put = await api('PUT', '/api/settings/appointments', {
+      signature: 'CD79',
+      policies: { individual: [{ name: 'invitation', anchor: 'invitation', days: 0 }] },
+    });
+    expect(put.status).toBe(200);
+    const before = (await messagesTo('B3')).length;
+    const res = await api('POST', '/api/appointments/series', {
+      ref: 'ASPIR-B3',
+      start: '2026-03-16T14:00:00+01:00',
+      durationMinutes: 45,
+      phases: [{ everyDays: 7, count: 3 }],
+      place: 'CCAS de Niort',
+      referent: 'REF-12',
+      person: 'B3',
+    });
+    expect(res.body.convoked).toBe(3);
+    await relais.services.fires.runDue();
+    await relais.services.dispatcher.drain();
+    expect((await messagesTo('B3')).slice(before).map((m) => m.body)).toEqual([
+      'CD79 : Rendez-vous avec Mme Garnier le lundi 16 mars à 14h, CCAS de Niort, puis chaque semaine. Répondez 1 si vous venez, 2 sinon, 3 pour un appel.',
+    ]);
+    const pending = await db.prisma.scheduledFire.findMany({
+      where: {
+        status: 'pending',
+        subjectId: {
+          in: (
+            await db.prisma.participation.findMany({
+              where: { appointment: { seriesId: 'ASPIR-B3' } },
+            })
+          ).map((p) => p.id),
+        },
+      },
+      orderBy: { dueAt: 'asc' },
+    });
+    // At the end of the previous rendez-vous (14:45).
+    expect(
+      pending.map((f) => `${(f.payload as { point: string }).point} ${f.dueAt.toISOString()}`),
+    ).toEqual(['series 2026-03-16T13:45:00.000Z', 'series 2026-03-23T13:45:00.000Z']);
+    clock.set('2026-03-16T13:45:00Z');
+    await relais.services.fires.runDue();
+    await relais.services.dispatcher.drain();
+    expect((await messagesTo('B3')).at(-1)?.body).toBe(
+      'CD79 : prochain rendez-vous. Rendez-vous avec Mme Garnier le lundi 23 mars à 14h, CCAS de Niort. Répondez 1 si vous venez, 2 sinon, 3 pour un appel.',
+    );
+    expect(await reply(3, '1')).toBe('handled');
+    const confirmed = await db.prisma.participation.findMany({
+      where: { appointment: { seriesId: 'ASPIR-B3' }, state: 'confirmed' },
+      include: { appointment: { select: { externalRef: true } } },
+    });
+    expect(confirmed.map((p) => p.appointment.externalRef)).toEqual(['ASPIR-B3-02']);
+  });
+
+  it('sends a reply to the soonest of several sessions asked about at the same instant', async () => {
+    clock.set('2026-03-16T14:00:00Z');
+    await api('POST', '/api/appointments', {
+      appointments: [26, 20, 24].map((day, i) => ({
+        ref: `W${i + 1}`,
+        kind: 'workshop',
+        title: 'Atelier numérique',
+        startsAt: `${day}/03/2026 14:00`,
+        place: 'CSC Niort',
+        capacity: 5,
+      })),
+    });
+    await api('POST', '/api/people', {
+      people: [{ ref: 'B13', firstName: 'Noé', phone: '06 12 34 70 13' }],
+    });
+    for (const ref of ['W1', 'W2', 'W3']) {
+      const res = await api('POST', '/api/invitations', {
+        people: ['B13'],
+        mode: 'convocation',
+        appointment: ref,
+      });
+      expect(res.body.convoked).toBe(1);
+    }
+    await relais.services.fires.runDue();
+    await relais.services.dispatcher.drain();
+    const asked = await db.prisma.invitation.findMany({
+      where: { person: { externalRef: 'B13' } },
+      select: { askedAt: true },
+    });
+    expect(new Set(asked.map((c) => c.askedAt?.toISOString()))).toEqual(
+      new Set([clock().toISOString()]),
+    );
+    // Three questions at once: "1" is for the soonest date (W2, the 20th).
+    expect(await reply(13, '1')).toBe('handled');
+    const confirmed = await db.prisma.participation.findMany({
+      where: { person: { externalRef: 'B13' }, state: 'confirmed' },
+      include: { appointment: { select: { externalRef: true } } },
+    });
+    expect(confirmed.map((p) => p.appointment.externalRef)).toEqual(['W2']);
   });
 });

@@ -20,6 +20,15 @@ const session = (day: number, place = 'MDS Niort'): SessionInfo => ({
   organiserName: null,
 });
 
+/** The starts of the sessions after `first`, `gaps` days apart. */
+const weekly = (first: Date, gaps: number[]): Date[] => {
+  let at = first.getTime();
+  return gaps.map((g) => {
+    at += g * 86_400_000;
+    return new Date(at);
+  });
+};
+
 describe('appointment texts', async () => {
   const texts = new AppointmentTexts(await createI18n());
   for (const lang of ['fr', 'en', 'fr-x-falc']) {
@@ -36,6 +45,10 @@ describe('appointment texts', async () => {
       const head = { org: 'Département 79', title: texts.title(ctx, s) };
       const all = [
         texts.session(ctx, 'convocation', s),
+        texts.seriesConvocation(ctx, s, weekly(s.startsAt, [7, 7, 7, 14, 14])),
+        texts.seriesConvocation(ctx, s, weekly(s.startsAt, [7])),
+        texts.seriesConvocation(ctx, s, weekly(s.startsAt, [7, 3, 11])),
+        texts.session(ctx, 'seriesNext', s),
         texts.session(ctx, 'relaunch', s),
         texts.session(ctx, 'reminder', s),
         texts.session(ctx, 'moved', s),
@@ -94,8 +107,12 @@ describe('appointment texts with long real names', async () => {
       const ctx = ctxOf(lang);
       const s = long(17, MDS.split(', ')[0] as string, '12 rue de la Citadelle, 79200 Parthenay');
       const when = texts.when(ctx, s.startsAt);
-      for (const key of ['convocation', 'relaunch', 'reminder', 'moved'] as const) {
-        const text = texts.session(ctx, key, s);
+      for (const text of [
+        ...(['convocation', 'relaunch', 'reminder', 'moved', 'seriesNext'] as const).map((key) =>
+          texts.session(ctx, key, s),
+        ),
+        texts.seriesConvocation(ctx, s, weekly(s.startsAt, [7, 7, 14])),
+      ]) {
         expect(prepareSms(text, 'transliterate').segments.parts, text).toBe(1);
         expect(text).toContain('Département 79');
         expect(text).toContain(when);
@@ -148,6 +165,51 @@ describe('appointment texts with long real names', async () => {
     expect(prepareSms(text, 'transliterate').segments.parts, text).toBe(1);
     expect(text).toBe(
       'Rappel Département 79 : Rendez-vous avec Mme Garnier le jeudi 5 mars à 9h30, Maison Départementale des Solidarités…. Si vous ne pouvez pas venir, répondez 2.',
+    );
+  });
+
+  it('says in plain words that a series follows its first rendez-vous', () => {
+    const ctx = ctxOf('fr');
+    const s: SessionInfo = {
+      ...long(5, 'CCAS de Niort'),
+      kind: 'individual',
+      title: '',
+      referentName: 'Mme Garnier',
+    };
+    // Weekly for 8, then every 14 days: the rhythm, then less, down to the next date.
+    const aspir = weekly(s.startsAt, [7, 7, 7, 7, 7, 7, 7, 14, 14]);
+    expect(texts.seriesWords(ctx, s.startsAt, aspir)).toEqual([
+      'chaque semaine, ensuite tous les 15 jours (10 rendez-vous en tout)',
+      'chaque semaine, ensuite tous les 15 jours',
+      'chaque semaine',
+      'le jeu. 12/03 9h30',
+      'le jeu. 12/03',
+    ]);
+    expect(texts.seriesConvocation(ctx, s, aspir)).toBe(
+      'Département 79 : Rendez-vous avec Mme Garnier le jeudi 5 mars à 9h30, CCAS de Niort, puis chaque semaine. Répondez 1 si vous venez, 2 sinon, 3 pour un appel.',
+    );
+    // The email copy has room for all of it.
+    expect(texts.seriesConvocation({ ...ctx, long: true }, s, aspir)).toContain(
+      'puis chaque semaine, ensuite tous les 15 jours (10 rendez-vous en tout). Répondez 1 si vous venez, 2 si vous ne pouvez pas',
+    );
+    // Two sessions: the next date; no steady rhythm: the next date and the count.
+    expect(texts.seriesWords(ctx, s.startsAt, weekly(s.startsAt, [14]))[0]).toBe(
+      'le jeudi 19 mars à 9h30',
+    );
+    expect(texts.seriesWords(ctx, s.startsAt, weekly(s.startsAt, [7, 3, 11]))[0]).toBe(
+      'le jeudi 12 mars à 9h30 (4 rendez-vous en tout)',
+    );
+    expect(texts.seriesWords(ctxOf('en'), s.startsAt, weekly(s.startsAt, [14, 14]))[1]).toBe(
+      'every 2 weeks',
+    );
+    expect(texts.seriesWords(ctxOf('fr-x-falc'), s.startsAt, weekly(s.startsAt, [1, 1]))[0]).toBe(
+      'chaque jour. En tout : 3 rendez-vous',
+    );
+    // No later session: a plain convocation.
+    expect(texts.seriesConvocation(ctx, s, [])).toBe(texts.session(ctx, 'convocation', s));
+    // A later rendez-vous says it is the next one when that fits.
+    expect(texts.session({ ...ctx, org: 'CD79' }, 'seriesNext', s)).toBe(
+      'CD79 : prochain rendez-vous. Rendez-vous avec Mme Garnier le jeudi 5 mars à 9h30, CCAS de Niort. Répondez 1 si vous venez, 2 sinon, 3 pour un appel.',
     );
   });
 
