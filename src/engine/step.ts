@@ -146,10 +146,8 @@ function answer(
   const misses = state.misses + 1;
   if (misses >= MAX_MISSES) {
     // Second unclear answer: offer a person, then take the no-response path, saving nothing.
-    const effects: Effect[] = [
-      { type: 'offerHuman', nodeId: node.id },
-      { type: 'cancelFires', kind: 'flow.timeout' },
-    ];
+    const effects: Effect[] = [{ type: 'offerHuman', nodeId: node.id }];
+    if (node.timeout !== undefined) effects.push({ type: 'cancelFires', kind: 'flow.timeout' });
     const base = { ...state, misses: 0, step: state.step + 1 };
     const next = advance(def, idx, noResponseOf(idx, node), base, effects, now, ctx);
     return { state: next, effects };
@@ -180,10 +178,10 @@ function answered(
     ...(parsed.input !== undefined ? { input: parsed.input } : {}),
     nodeId: node.id,
   };
-  const effects: Effect[] = [
-    { type: 'save', name: node.result, ...result },
-    { type: 'cancelFires', kind: 'flow.timeout' },
-  ];
+  const effects: Effect[] = [{ type: 'save', name: node.result, ...result }];
+  // Only a wait with a timeout has a fire to cancel (a stale one would be a no-op anyway:
+  // cancelling just keeps the table small), so a plain question costs no statement.
+  if (node.timeout !== undefined) effects.push({ type: 'cancelFires', kind: 'flow.timeout' });
   const base: RunState = {
     ...state,
     misses: 0,
