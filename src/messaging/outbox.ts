@@ -1,6 +1,8 @@
 // The outbox: every outbound message is a row before it is a network call. Writing it in
 // the same transaction as the change that causes it means a crash loses nothing and a
 // retry of the whole operation sends nothing twice (the idempotency key is unique).
+
+import { v7 as uuidv7 } from 'uuid';
 import type { OutboundButton } from '../channels/channel.js';
 import type { Db } from '../db/types.js';
 import { prepareSms } from '../domain/sms/index.js';
@@ -65,21 +67,41 @@ export function redactsOnSent(payload: unknown): boolean {
   return (payload as OutboxPayload | null)?.redact === 'sent';
 }
 
-/** Queues a message; returns its id and whether this call created it. */
-export async function enqueue(
-  db: Db,
-  req: EnqueueRequest,
-  now: Date,
-): Promise<{ id: string; created: boolean }> {
+/**
+ * The id of a new outbox row. Time-ordered and increasing within this process: rows written
+ * later, or together in one statement, keep the order they were queued in (the dispatcher
+ * sends a person's messages in id order when they are due at the same moment).
+ */
+export function newMessageId(): string {
+  return uuidv7();
+}
+
+/** What an organisation's SMS settings change in a message: accents kept or not. */
+type SmsAccents = Map<string, 'keep' | 'transliterate'>;
+
+async function smsAccentsOf(db: Db, reqs: EnqueueRequest[], known?: SmsAccents) {
+  const accents: SmsAccents = known ?? new Map();
+  const missing = [
+    ...new Set(reqs.filter((r) => r.channel === 'sms').map((r) => r.organisationId)),
+  ].filter((id) => !accents.has(id));
+  if (missing.length) {
+    const orgs = await db.organisation.findMany({
+      where: { id: { in: missing } },
+      select: { id: true, smsAccents: true },
+    });
+    for (const o of orgs) accents.set(o.id, o.smsAccents);
+  }
+  return accents;
+}
+
+function rowOf(req: EnqueueRequest & { id?: string }, now: Date, accents: SmsAccents) {
   let body = req.text;
   let parts = 1;
-  let encoding: string | undefined;
+  let encoding: string | null = null;
   if (req.channel === 'sms') {
-    const org = await db.organisation.findUniqueOrThrow({
-      where: { id: req.organisationId },
-      select: { smsAccents: true },
-    });
-    const prepared = prepareSms(req.text, org.smsAccents);
+    const policy = accents.get(req.organisationId);
+    if (!policy) throw new Error(`no organisation ${req.organisationId} for an SMS`);
+    const prepared = prepareSms(req.text, policy);
     body = prepared.text;
     parts = prepared.segments.parts;
     encoding = prepared.segments.encoding;
@@ -89,36 +111,65 @@ export async function enqueue(
   if (req.evenIfOptedOut) payload.evenIfOptedOut = true;
   if (req.subject) payload.subject = req.subject;
   if (req.redactAfterSend) payload.redact = req.channel === 'web' ? 'read' : 'sent';
+  return {
+    id: req.id ?? newMessageId(),
+    organisationId: req.organisationId,
+    personId: req.personId ?? null,
+    identityId: req.identityId,
+    direction: 'outbound' as const,
+    channel: req.channel,
+    purpose: req.purpose,
+    status: 'queued' as const,
+    body,
+    payload: Object.keys(payload).length ? (payload as object) : undefined,
+    idempotencyKey: req.idempotencyKey,
+    parts,
+    encoding,
+    urgent: req.urgent ?? false,
+    inReplyTo: req.inReplyTo ?? replyOf(req.idempotencyKey) ?? null,
+    notBefore: req.notBefore ?? now,
+    notAfter: req.notAfter ?? null,
+    contextType: req.contextType ?? null,
+    contextId: req.contextId ?? null,
+    createdAt: now,
+  };
+}
+
+/** Queues a message; returns its id and whether this call created it. */
+export async function enqueue(
+  db: Db,
+  req: EnqueueRequest,
+  now: Date,
+): Promise<{ id: string; created: boolean }> {
+  const row = rowOf(req, now, await smsAccentsOf(db, [req]));
   // ON CONFLICT DO NOTHING: a duplicate must not abort the surrounding transaction.
-  const { count } = await db.message.createMany({
-    data: [
-      {
-        organisationId: req.organisationId,
-        personId: req.personId ?? null,
-        identityId: req.identityId,
-        direction: 'outbound',
-        channel: req.channel,
-        purpose: req.purpose,
-        status: 'queued',
-        body,
-        payload: Object.keys(payload).length ? (payload as object) : undefined,
-        idempotencyKey: req.idempotencyKey,
-        parts,
-        encoding: encoding ?? null,
-        urgent: req.urgent ?? false,
-        inReplyTo: req.inReplyTo ?? replyOf(req.idempotencyKey) ?? null,
-        notBefore: req.notBefore ?? now,
-        notAfter: req.notAfter ?? null,
-        contextType: req.contextType ?? null,
-        contextId: req.contextId ?? null,
-        createdAt: now,
-      },
-    ],
+  const created = await db.message.createManyAndReturn({
+    data: [row],
     skipDuplicates: true,
+    select: { id: true },
   });
-  const row = await db.message.findUniqueOrThrow({
+  if (created[0]) return { id: created[0].id, created: true };
+  const existing = await db.message.findUniqueOrThrow({
     where: { idempotencyKey: req.idempotencyKey },
     select: { id: true },
   });
-  return { id: row.id, created: count === 1 };
+  return { id: existing.id, created: false };
+}
+
+/**
+ * Queues many messages in one statement (the replies of a batch of answers). Each request
+ * carries its own time; a key already queued is skipped. `accents` caches organisations'
+ * SMS settings across calls.
+ */
+export async function enqueueMany(
+  db: Db,
+  reqs: (EnqueueRequest & { id: string; at: Date })[],
+  accents?: SmsAccents,
+): Promise<void> {
+  if (!reqs.length) return;
+  const known = await smsAccentsOf(db, reqs, accents);
+  await db.message.createMany({
+    data: reqs.map((r) => rowOf(r, r.at, known)),
+    skipDuplicates: true,
+  });
 }
