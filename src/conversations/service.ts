@@ -12,6 +12,7 @@ import {
   parseFlowButtonData,
 } from '../channels/channel.js';
 import type { Clock } from '../clock.js';
+import { fromJsonRow } from '../db/json-rows.js';
 import { normalizeAnswer, parseKeyword } from '../domain/answers/index.js';
 import {
   type Effect,
@@ -37,10 +38,11 @@ import type {
 } from '../generated/prisma/client.js';
 import type { i18n } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
-import { enqueue, REDACTED_PAYLOAD } from '../messaging/outbox.js';
-import { cancelFires, type FireOutcome, scheduleFire } from '../scheduling/fires.js';
+import { type FireOutcome, scheduleFire } from '../scheduling/fires.js';
+import { BATCH_LINGER_MS, Batcher } from './batcher.js';
 import type { FlowRegistry } from './flow-registry.js';
 import { contactLine, helpText, type Texts, textsFor } from './texts.js';
+import { Writes } from './writes.js';
 
 type Tx = Prisma.TransactionClient;
 type PersonWithTerritory = Person & { territory: Territory | null };
@@ -92,6 +94,26 @@ export interface ConversationDeps {
   clock: Clock;
   logger: Logger;
   capabilities?: Partial<Record<ChannelKind, ChannelCapabilities>>;
+  /**
+   * Batches of inbound messages handled side by side (default 1). The embedded database
+   * has one connection: more would only wait for it.
+   */
+  maxBatchesInFlight?: number;
+}
+
+/** What an inbound message's batch found for it before it is handled. */
+interface Found {
+  identity?: ChannelIdentity;
+  person?: PersonWithTerritory;
+  /** The stored inbound row; none when the message was stored before (a redelivery). */
+  inboundId?: string;
+  /** The person's active run, locked. */
+  run?: FlowRun;
+}
+
+/** The key an inbound message is stored under: the channel's own id of it. */
+function inboundKey(event: InboundEvent): string {
+  return `in:${event.channel}:${event.providerMessageId}`;
 }
 
 export type InboundOutcome =
@@ -144,7 +166,16 @@ export class ConversationService {
   /** Keyword (normalised) that starts a flow for a person with no active run, e.g. "avis". */
   private readonly startWords = new Map<string, string>();
 
-  constructor(private readonly deps: ConversationDeps) {}
+  private readonly inbound: Batcher<InboundEvent, InboundOutcome>;
+
+  constructor(private readonly deps: ConversationDeps) {
+    this.inbound = new Batcher((events) => this.handleBatch(events), {
+      keyOf: (e) => `${e.channel}\n${e.address}`,
+      maxSize: 50,
+      maxInFlight: deps.maxBatchesInFlight ?? 1,
+      lingerMs: BATCH_LINGER_MS,
+    });
+  }
 
   get flows(): FlowRegistry {
     return this.deps.flows;
@@ -198,8 +229,10 @@ export class ConversationService {
       sentBefore?: number;
     },
     tx?: Tx,
+    writes?: Writes,
   ): Promise<FlowRun> {
     const work = async (db: Tx) => {
+      const own = writes ?? new Writes();
       const def = this.deps.flows.current(opts.flowId);
       if (!def) throw new Error(`unknown flow ${opts.flowId}`);
       const now = this.deps.clock();
@@ -244,7 +277,9 @@ export class ConversationService {
         result.effects,
         result.state,
         { type: 'start' },
+        own,
       );
+      if (!writes) await own.flush(db);
       return run;
     };
     return tx ? work(tx) : this.deps.prisma.$transaction(work, TX_OPTIONS);
@@ -259,8 +294,39 @@ export class ConversationService {
     identityOverride?: ChannelIdentity,
     knownPerson?: PersonWithTerritory,
   ): Promise<{ changed: boolean; run: FlowRun; anonymous: boolean }> {
-    await tx.$queryRaw`SELECT id FROM "FlowRun" WHERE id = ${runId}::uuid FOR UPDATE`;
-    const run = await tx.flowRun.findUniqueOrThrow({ where: { id: runId } });
+    const writes = new Writes();
+    const run = await this.lockRun(tx, runId);
+    const outcome = await this.stepLocked(
+      tx,
+      run,
+      event,
+      cause,
+      writes,
+      identityOverride,
+      knownPerson,
+    );
+    await writes.flush(tx);
+    return outcome;
+  }
+
+  /** The run's row, locked until the transaction ends. */
+  private async lockRun(tx: Tx, runId: string): Promise<FlowRun> {
+    const [run] = await tx.$queryRaw<FlowRun[]>`
+      SELECT * FROM "FlowRun" WHERE id = ${runId}::uuid FOR UPDATE`;
+    if (!run) throw new Error(`no run ${runId}`);
+    return run;
+  }
+
+  /** Steps a run whose row this transaction has locked (and read since). */
+  private async stepLocked(
+    tx: Tx,
+    run: FlowRun,
+    event: FlowEvent,
+    cause: string,
+    writes: Writes,
+    identityOverride?: ChannelIdentity,
+    knownPerson?: PersonWithTerritory,
+  ): Promise<{ changed: boolean; run: FlowRun; anonymous: boolean }> {
     const def = await this.deps.flows.get(run.flowId, run.flowVersion, tx);
     const person =
       knownPerson?.id === run.personId
@@ -286,6 +352,7 @@ export class ConversationService {
       result.effects,
       result.state,
       event,
+      writes,
     );
     return { changed, run, anonymous };
   }
@@ -313,6 +380,7 @@ export class ConversationService {
     effects: Effect[],
     state: RunState,
     event: FlowEvent,
+    writes: Writes,
   ): Promise<{ anonymous: boolean }> {
     const { run, person, identity, texts, now, cause } = ctx;
     const hooks = run.contextType ? this.hooks.get(run.contextType) : undefined;
@@ -321,9 +389,8 @@ export class ConversationService {
     const anonymous = await this.anonymityOf(tx, run, ctx.def);
     let ended = false;
     let index = ctx.index ?? 0;
-    const send = async (text: string, buttons?: { label: string; data: string }[]) => {
-      await enqueue(
-        tx,
+    const send = (text: string, buttons?: { label: string; data: string }[]) => {
+      writes.message(
         {
           organisationId: run.organisationId,
           personId: person.id,
@@ -345,7 +412,7 @@ export class ConversationService {
       switch (effect.type) {
         case 'send': {
           const rendered = render(effect, caps, texts.localizer);
-          await send(
+          send(
             rendered.text,
             rendered.buttons?.map((b) => ({
               label: b.label,
@@ -359,23 +426,14 @@ export class ConversationService {
           // An anonymous run files no named result: its answers are the consultation's,
           // or (an avis) travel in the run state to the notify that files the avis.
           if (!stored && !anonymous) {
-            await tx.flowResult.upsert({
-              where: { runId_name: { runId: run.id, name: effect.name } },
-              create: {
-                runId: run.id,
-                name: effect.name,
-                nodeId: effect.nodeId,
-                value: effect.value,
-                category: effect.category ?? null,
-                input: effect.input ?? null,
-                createdAt: now,
-              },
-              update: {
-                nodeId: effect.nodeId,
-                value: effect.value,
-                category: effect.category ?? null,
-                input: effect.input ?? null,
-              },
+            writes.result({
+              runId: run.id,
+              name: effect.name,
+              nodeId: effect.nodeId,
+              value: effect.value,
+              category: effect.category ?? null,
+              input: effect.input ?? null,
+              createdAt: now,
             });
           }
           break;
@@ -392,7 +450,7 @@ export class ConversationService {
           });
           break;
         case 'cancelFires':
-          await cancelFires(tx, {
+          writes.cancelFires({
             subjectType: 'run',
             subjectId: run.id,
             kinds: effect.kind === 'all' ? undefined : [effect.kind],
@@ -412,7 +470,7 @@ export class ConversationService {
           break;
         case 'offerHuman': {
           const contact = contactLine(person.territory);
-          await send(
+          send(
             contact
               ? texts.localizer.system('human.offer', { contact })
               : texts.localizer.system('human.offerNoContact'),
@@ -425,21 +483,21 @@ export class ConversationService {
       }
     }
     const stored = storedState(ctx.def, state, ended && anonymous);
-    const updated = await tx.flowRun.update({
-      where: { id: run.id },
-      data: {
-        status: state.status,
-        currentNodeId: state.nodeId,
-        state: stored as unknown as object,
-        stepCount: state.step,
-        endedAt: ended ? now : run.endedAt,
-      },
-    });
+    const row = {
+      id: run.id,
+      status: state.status,
+      currentNodeId: state.nodeId,
+      state: stored,
+      stepCount: state.step,
+      endedAt: ended ? now : run.endedAt,
+      updatedAt: now,
+    };
+    writes.run(row);
     if (hooks?.onStep && state.step !== (run.state as unknown as RunState).step) {
-      await hooks.onStep(tx, updated, state, event, now);
+      await hooks.onStep(tx, { ...run, ...row, state: stored as never }, state, event, now);
     }
     if (ended && (state.status === 'completed' || state.status === 'left')) {
-      await this.resumeWaiting(tx, run, person, texts, now, `${cause}:${index++}`);
+      await this.resumeWaiting(tx, run, person, texts, now, `${cause}:${index++}`, writes);
     }
     return { anonymous };
   }
@@ -455,6 +513,7 @@ export class ConversationService {
     texts: Texts,
     now: Date,
     key: string,
+    writes: Writes,
   ): Promise<void> {
     const waiting = await tx.flowRun.findFirst({
       where: { personId: person.id, status: 'active', id: { not: ended.id } },
@@ -468,8 +527,7 @@ export class ConversationService {
     if (!prompt || !identity) return;
     const rendered = render(prompt, this.capabilities(identity.channel), texts.localizer);
     const hooks = waiting.contextType ? this.hooks.get(waiting.contextType) : undefined;
-    await enqueue(
-      tx,
+    writes.message(
       {
         organisationId: waiting.organisationId,
         personId: person.id,
@@ -539,241 +597,337 @@ export class ConversationService {
   // -------------------------------------------------------------------------------
   // Inbound
 
-  async handleInbound(event: InboundEvent): Promise<InboundOutcome> {
-    const { prisma, logger } = this.deps;
-    return prisma.$transaction(async (tx) => {
-      const identity = await tx.channelIdentity.findFirst({
-        where: {
-          channel: event.channel,
-          address: event.address,
-          ...(event.organisationId ? { organisationId: event.organisationId } : {}),
-        },
-        orderBy: { updatedAt: 'desc' },
-      });
-      const now = this.deps.clock();
-      if (!identity) {
-        // Nothing is kept of a stranger's message: no person, no consent, no purpose.
-        logger.info({ channel: event.channel }, 'inbound message from an unknown address');
-        return 'unknown_sender';
-      }
-      // Stored first, under the channel's own id: a redelivered message stops here.
-      const created = await tx.message.createManyAndReturn({
-        select: { id: true },
-        data: [
-          {
-            organisationId: identity.organisationId,
-            personId: identity.personId,
-            identityId: identity.id,
-            direction: 'inbound',
-            channel: event.channel,
-            status: 'received',
-            body: event.text ?? (event.voiceRef ? '[voice]' : ''),
-            payload:
-              event.buttonData || event.voiceRef
-                ? ({ buttonData: event.buttonData, voiceRef: event.voiceRef } as object)
-                : undefined,
-            idempotencyKey: `in:${event.channel}:${event.providerMessageId}`,
-            createdAt: event.receivedAt,
-          },
-        ],
-        skipDuplicates: true,
-      });
-      const inbound = created[0];
-      if (!inbound) return 'duplicate';
-      if (identity.unreachableAt) {
-        // They wrote from it: the address works again (a bot unblocked, a number back).
-        await tx.channelIdentity.update({
-          where: { id: identity.id },
-          data: { unreachableAt: null, unreachableReason: null },
-        });
-        identity.unreachableAt = null;
-      }
-      const cause = `reply:${inbound.id}`;
-      const person = await tx.person.findUniqueOrThrow({
-        where: { id: identity.personId },
-        include: { territory: true },
-      });
-      const texts = this.texts(person.language);
-      let index = 0;
-      const reply = (text: string, evenIfOptedOut = false) =>
-        enqueue(
-          tx,
-          {
-            organisationId: identity.organisationId,
-            personId: person.id,
-            identityId: identity.id,
-            channel: identity.channel,
-            text,
-            purpose: 'system',
-            urgent: true,
-            idempotencyKey: `${cause}:${index++}`,
-            evenIfOptedOut,
-          },
-          now,
-        );
+  /**
+   * Handles one inbound message: once (a redelivery is recognised by the channel's id),
+   * after the person's earlier messages. Messages arriving together are handled in one
+   * transaction (batcher.ts); each one's effects are the same as alone.
+   */
+  handleInbound(event: InboundEvent): Promise<InboundOutcome> {
+    return this.inbound.submit(event);
+  }
 
-      const keyword = event.text ? parseKeyword(event.text) : undefined;
-      if (keyword === 'stop') {
-        if (!identity.optedOutAt) {
-          await tx.channelIdentity.update({
-            where: { id: identity.id },
-            data: {
-              optedOutAt: now,
-              consentEvents: {
-                create: { action: 'opted_out', source: `${event.channel}:STOP`, at: now },
-              },
-            },
-          });
-          // The one message an opted-out address still gets: the confirmation.
-          await reply(texts.t('stop.confirmed'), true);
+  private async handleBatch(events: InboundEvent[]): Promise<(InboundOutcome | Error)[]> {
+    try {
+      return await this.deps.prisma.$transaction(async (tx) => {
+        const writes = new Writes();
+        const found = await this.preload(tx, events);
+        const outcomes: InboundOutcome[] = [];
+        for (const [i, event] of events.entries()) {
+          outcomes.push(await this.handleOne(tx, event, found[i] as Found, writes));
         }
-        return 'stop';
-      }
-      if (keyword === 'start') {
+        await writes.flush(tx);
+        return outcomes;
+      }, TX_OPTIONS);
+    } catch (error) {
+      if (events.length === 1) return [error instanceof Error ? error : new Error(String(error))];
+      // One message that fails must not fail the others: each again, on its own.
+      const outcomes: (InboundOutcome | Error)[] = [];
+      for (const event of events) outcomes.push(...(await this.handleBatch([event])));
+      return outcomes;
+    }
+  }
+
+  /**
+   * For each message: its sender's identity, person and territory, its stored inbound row
+   * (none for a redelivery) and the person's active run, locked. A handful of statements
+   * for the whole batch.
+   */
+  private async preload(tx: Tx, events: InboundEvent[]): Promise<Found[]> {
+    // One statement for every sender: the newest matching identity (the same chat may be
+    // known to two organisations), its person and their territory.
+    const keys = events.map((e, n) => ({
+      n,
+      channel: e.channel,
+      address: e.address,
+      org: e.organisationId ?? null,
+    }));
+    const matches = await tx.$queryRawUnsafe<
+      { n: number; identity: unknown; person: unknown; territory: unknown }[]
+    >(
+      `SELECT k.n, to_jsonb(i) AS identity, to_jsonb(p) AS person, to_jsonb(t) AS territory
+         FROM jsonb_to_recordset($1::jsonb) AS k(n int, channel text, address text, org uuid)
+         JOIN LATERAL (
+           SELECT * FROM "ChannelIdentity" c
+            WHERE c.channel = k.channel::"ChannelKind" AND c.address = k.address
+              AND (k.org IS NULL OR c."organisationId" = k.org)
+            ORDER BY c."updatedAt" DESC LIMIT 1) AS i ON true
+         JOIN "Person" p ON p.id = i."personId"
+         LEFT JOIN "Territory" t ON t.id = p."territoryId"`,
+      JSON.stringify(keys),
+    );
+    const identities: (ChannelIdentity & { person: PersonWithTerritory })[] = [];
+    for (const m of matches) {
+      identities[m.n] = {
+        ...fromJsonRow('ChannelIdentity', m.identity),
+        person: {
+          ...fromJsonRow('Person', m.person),
+          territory: m.territory ? fromJsonRow('Territory', m.territory) : null,
+        },
+      };
+    }
+    // Stored first, under the channel's own id: a redelivered message stops here.
+    const rows = events.flatMap((event, i) => {
+      const identity = identities[i];
+      if (!identity) return [];
+      return [
+        {
+          organisationId: identity.organisationId,
+          personId: identity.personId,
+          identityId: identity.id,
+          direction: 'inbound' as const,
+          channel: event.channel,
+          status: 'received' as const,
+          body: event.text ?? (event.voiceRef ? '[voice]' : ''),
+          payload:
+            event.buttonData || event.voiceRef
+              ? ({ buttonData: event.buttonData, voiceRef: event.voiceRef } as object)
+              : undefined,
+          idempotencyKey: inboundKey(event),
+          createdAt: event.receivedAt,
+        },
+      ];
+    });
+    const created = rows.length
+      ? await tx.message.createManyAndReturn({
+          select: { id: true, idempotencyKey: true },
+          data: rows,
+          skipDuplicates: true,
+        })
+      : [];
+    const inboundIds = new Map(created.map((c) => [c.idempotencyKey, c.id]));
+    const people = [
+      ...new Set(
+        identities.flatMap((identity, i) =>
+          identity && inboundIds.has(inboundKey(events[i] as InboundEvent))
+            ? [identity.personId]
+            : [],
+        ),
+      ),
+    ];
+    // Locked in id order, so two batches never wait for each other's rows in turn.
+    const runs = people.length
+      ? await tx.$queryRaw<FlowRun[]>`
+          SELECT * FROM "FlowRun"
+           WHERE "personId" = ANY(${people}::uuid[]) AND status = 'active'
+           ORDER BY id FOR UPDATE`
+      : [];
+    const activeOf = (personId: string) =>
+      runs
+        .filter((r) => r.personId === personId)
+        .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())[0];
+    return events.map((event, i) => {
+      const identity = identities[i];
+      if (!identity) return {};
+      const inboundId = inboundIds.get(inboundKey(event));
+      const { person, ...bare } = identity;
+      return {
+        identity: bare,
+        person,
+        inboundId,
+        run: inboundId ? activeOf(person.id) : undefined,
+      };
+    });
+  }
+
+  private async handleOne(
+    tx: Tx,
+    event: InboundEvent,
+    found: Found,
+    writes: Writes,
+  ): Promise<InboundOutcome> {
+    const { logger } = this.deps;
+    const { identity, person, inboundId, run } = found;
+    const now = this.deps.clock();
+    if (!identity || !person) {
+      // Nothing is kept of a stranger's message: no person, no consent, no purpose.
+      logger.info({ channel: event.channel }, 'inbound message from an unknown address');
+      return 'unknown_sender';
+    }
+    if (!inboundId) return 'duplicate';
+    if (identity.unreachableAt) {
+      // They wrote from it: the address works again (a bot unblocked, a number back).
+      await tx.channelIdentity.update({
+        where: { id: identity.id },
+        data: { unreachableAt: null, unreachableReason: null },
+      });
+      identity.unreachableAt = null;
+    }
+    const cause = `reply:${inboundId}`;
+    const texts = this.texts(person.language);
+    let index = 0;
+    const reply = (text: string, evenIfOptedOut = false) =>
+      writes.message(
+        {
+          organisationId: identity.organisationId,
+          personId: person.id,
+          identityId: identity.id,
+          channel: identity.channel,
+          text,
+          purpose: 'system',
+          urgent: true,
+          idempotencyKey: `${cause}:${index++}`,
+          evenIfOptedOut,
+        },
+        now,
+      );
+    const keyword = event.text ? parseKeyword(event.text) : undefined;
+    if (keyword === 'stop') {
+      if (!identity.optedOutAt) {
         await tx.channelIdentity.update({
           where: { id: identity.id },
           data: {
-            optedOutAt: null,
-            consent: 'granted',
-            consentAt: now,
-            consentSource: `${event.channel}:START`,
+            optedOutAt: now,
             consentEvents: {
-              create: { action: 'opted_in', source: `${event.channel}:START`, at: now },
+              create: { action: 'opted_out', source: `${event.channel}:STOP`, at: now },
             },
           },
         });
-        identity.optedOutAt = null;
-        await reply(texts.t('start.confirmed'));
-        return 'start';
+        // The one message an opted-out address still gets: the confirmation.
+        reply(texts.t('stop.confirmed'), true);
       }
-      if (identity.optedOutAt) {
-        // Opted out and writing anything but START: keep the message, send nothing.
-        return 'handled';
-      }
-      if (keyword === 'help') {
-        await reply(`${helpText(texts, person.territory)} ${texts.t('help.commands')}`);
-        return 'help';
-      }
-      const run = await tx.flowRun.findFirst({
-        where: { personId: person.id, status: 'active' },
-        orderBy: { startedAt: 'desc' },
+      return 'stop';
+    }
+    if (keyword === 'start') {
+      await tx.channelIdentity.update({
+        where: { id: identity.id },
+        data: {
+          optedOutAt: null,
+          consent: 'granted',
+          consentAt: now,
+          consentSource: `${event.channel}:START`,
+          consentEvents: {
+            create: { action: 'opted_in', source: `${event.channel}:START`, at: now },
+          },
+        },
       });
-      // An answer to an anonymous questionnaire is applied, then its text leaves the row
-      // that names the person (the row stays: it deduplicates redeliveries).
-      const forget = async () => {
-        await tx.message.update({
-          where: { id: inbound.id },
-          data: { body: '', payload: REDACTED_PAYLOAD },
+      identity.optedOutAt = null;
+      reply(texts.t('start.confirmed'));
+      return 'start';
+    }
+    if (identity.optedOutAt) {
+      // Opted out and writing anything but START: keep the message, send nothing.
+      return 'handled';
+    }
+    if (keyword === 'help') {
+      reply(`${helpText(texts, person.territory)} ${texts.t('help.commands')}`);
+      return 'help';
+    }
+    // An answer to an anonymous questionnaire is applied, then its text leaves the row
+    // that names the person (the row stays: it deduplicates redeliveries).
+    const forget = async () => {
+      writes.blank(inboundId);
+      if (event.voiceRef) {
+        // The facilitators' voice route finds a note by an inbound row of the
+        // organisation: this one names nobody, has a random id and the day only.
+        const day = dayOf(now);
+        await tx.message.create({
+          data: {
+            id: randomUUID(),
+            organisationId: identity.organisationId,
+            direction: 'inbound',
+            channel: event.channel,
+            status: 'received',
+            body: '',
+            payload: { voiceRef: event.voiceRef },
+            idempotencyKey: `voice:${randomUUID()}`,
+            notBefore: day,
+            createdAt: day,
+          },
         });
-        if (event.voiceRef) {
-          // The facilitators' voice route finds a note by an inbound row of the
-          // organisation: this one names nobody, has a random id and the day only.
-          const day = dayOf(now);
-          await tx.message.create({
-            data: {
-              id: randomUUID(),
-              organisationId: identity.organisationId,
-              direction: 'inbound',
-              channel: event.channel,
-              status: 'received',
-              body: '',
-              payload: { voiceRef: event.voiceRef },
-              idempotencyKey: `voice:${randomUUID()}`,
-              notBefore: day,
-              createdAt: day,
-            },
-          });
-        }
-      };
-      if (keyword === 'leave') {
-        if (!run) {
-          await reply(texts.t('leave.noRun'));
-          return 'left';
-        }
-        await this.stepRun(tx, run.id, { type: 'leave' }, cause, identity, person);
+      }
+    };
+    if (keyword === 'leave') {
+      if (!run) {
+        reply(texts.t('leave.noRun'));
         return 'left';
       }
-      const pressed = event.buttonData ? parseFlowButtonData(event.buttonData) : undefined;
-      const startFlow =
-        event.text && !pressed ? this.startWords.get(normalizeAnswer(event.text)) : undefined;
-      if (startFlow && run?.flowId !== startFlow && this.deps.flows.current(startFlow)) {
-        // AVIS is a keyword like the others, at any time. In the middle of a questionnaire,
-        // that one waits while the avis runs, then picks up where it was (resumeWaiting).
-        if (run) await reply(texts.t('avis.meanwhile'));
-        await this.startRun(
-          {
-            personId: person.id,
-            identityId: identity.id,
-            flowId: startFlow,
-            cause,
-            sentBefore: index,
-          },
-          tx,
-        );
-        return 'started';
-      }
-      if (!pressed) {
-        for (const handler of this.earlyInboundHandlers) {
-          if (await handler(tx, { event, person, identity, texts, now, cause })) return 'handled';
-        }
-      }
-      if (run && (event.text?.trim() || pressed || event.voiceRef)) {
-        const text = event.voiceRef ? `[voice:${event.voiceRef}]` : event.text;
-        const { anonymous } = await this.stepRun(
-          tx,
-          run.id,
-          {
-            type: 'answer',
-            ...(text ? { text } : {}),
-            ...(pressed ? { payload: pressed } : {}),
-            ...(event.voiceRef ? { voice: true } : {}),
-          },
+      await this.stepLocked(tx, run, { type: 'leave' }, cause, writes, identity, person);
+      return 'left';
+    }
+    const pressed = event.buttonData ? parseFlowButtonData(event.buttonData) : undefined;
+    const startFlow =
+      event.text && !pressed ? this.startWords.get(normalizeAnswer(event.text)) : undefined;
+    if (startFlow && run?.flowId !== startFlow && this.deps.flows.current(startFlow)) {
+      // AVIS is a keyword like the others, at any time. In the middle of a questionnaire,
+      // that one waits while the avis runs, then picks up where it was (resumeWaiting).
+      if (run) reply(texts.t('avis.meanwhile'));
+      await this.startRun(
+        {
+          personId: person.id,
+          identityId: identity.id,
+          flowId: startFlow,
           cause,
-          identity,
-          person,
-        );
-        if (anonymous) await forget();
-        return 'answered';
-      }
-      const last = run
-        ? undefined
-        : await tx.flowRun.findFirst({
-            where: { personId: person.id },
-            orderBy: { startedAt: 'desc' },
-          });
-      if (pressed && last) {
-        // A button of a finished questionnaire: the engine answers that it is over.
-        const { anonymous } = await this.stepRun(
-          tx,
-          last.id,
-          { type: 'answer', payload: pressed },
-          cause,
-          identity,
-        );
-        if (anonymous) await forget();
-        return 'stale';
-      }
-      for (const handler of this.inboundHandlers) {
+          sentBefore: index,
+        },
+        tx,
+        writes,
+      );
+      return 'started';
+    }
+    if (!pressed) {
+      for (const handler of this.earlyInboundHandlers) {
         if (await handler(tx, { event, person, identity, texts, now, cause })) return 'handled';
       }
-      if (
-        last?.status === 'expired' &&
-        last.endedAt &&
-        now.getTime() - last.endedAt.getTime() < LATE_ANSWER_MS
-      ) {
-        // An answer after the deadline: say the questionnaire is over, not "no question".
-        await reply(
-          last.contextType === 'consultation'
-            ? texts.t('consultation.closed')
-            : texts.localizer.system('closed'),
-        );
-        const def = await this.deps.flows.get(last.flowId, last.flowVersion, tx);
-        if (await this.anonymityOf(tx, last, def)) await forget();
-        return 'closed';
-      }
-      const contact = contactLine(person.territory);
-      await reply(contact ? texts.t('noRun', { contact }) : texts.t('noRunNoContact'));
-      return 'no_run';
-    }, TX_OPTIONS);
+    }
+    if (run && (event.text?.trim() || pressed || event.voiceRef)) {
+      const text = event.voiceRef ? `[voice:${event.voiceRef}]` : event.text;
+      const { anonymous } = await this.stepLocked(
+        tx,
+        run,
+        {
+          type: 'answer',
+          ...(text ? { text } : {}),
+          ...(pressed ? { payload: pressed } : {}),
+          ...(event.voiceRef ? { voice: true } : {}),
+        },
+        cause,
+        writes,
+        identity,
+        person,
+      );
+      if (anonymous) await forget();
+      return 'answered';
+    }
+    const last = run
+      ? undefined
+      : await tx.flowRun.findFirst({
+          where: { personId: person.id },
+          orderBy: { startedAt: 'desc' },
+        });
+    if (pressed && last) {
+      // A button of a finished questionnaire: the engine answers that it is over.
+      const { anonymous } = await this.stepLocked(
+        tx,
+        await this.lockRun(tx, last.id),
+        { type: 'answer', payload: pressed },
+        cause,
+        writes,
+        identity,
+        person,
+      );
+      if (anonymous) await forget();
+      return 'stale';
+    }
+    for (const handler of this.inboundHandlers) {
+      if (await handler(tx, { event, person, identity, texts, now, cause })) return 'handled';
+    }
+    if (
+      last?.status === 'expired' &&
+      last.endedAt &&
+      now.getTime() - last.endedAt.getTime() < LATE_ANSWER_MS
+    ) {
+      // An answer after the deadline: say the questionnaire is over, not "no question".
+      reply(
+        last.contextType === 'consultation'
+          ? texts.t('consultation.closed')
+          : texts.localizer.system('closed'),
+      );
+      const def = await this.deps.flows.get(last.flowId, last.flowVersion, tx);
+      if (await this.anonymityOf(tx, last, def)) await forget();
+      return 'closed';
+    }
+    const contact = contactLine(person.territory);
+    reply(contact ? texts.t('noRun', { contact }) : texts.t('noRunNoContact'));
+    return 'no_run';
   }
 }

@@ -1,0 +1,123 @@
+// Group commit for inbound messages. Each message waits for the batch in flight to end,
+// then goes with every other message that arrived meanwhile into one transaction: when
+// many people answer at once, a batch costs a few statements instead of a few per answer,
+// and an idle service adds no delay (a lone message starts its batch at once).
+//
+// Two messages with the same key (one person's address) never share a batch or run side
+// by side: the later one waits for the next batch, so a person's messages apply in the
+// order they came.
+
+/**
+ * How long a batch waits for company when the previous one has just ended (the service is
+ * busy): a few milliseconds more for one answer, several answers per transaction under load.
+ */
+export const BATCH_LINGER_MS = 5;
+
+export interface BatcherOptions<T> {
+  /** Messages with the same key are handled one after the other, in arrival order. */
+  keyOf(item: T): string;
+  /** Most items in one batch. */
+  maxSize: number;
+  /** Batches running side by side (1 on the embedded database: it has one connection). */
+  maxInFlight: number;
+  /**
+   * Under load (a batch ended less than this long ago), a new batch waits this long for
+   * company before it starts; idle, it starts at once. 0: never wait.
+   */
+  lingerMs?: number;
+}
+
+interface Waiting<T, R> {
+  item: T;
+  resolve(value: R): void;
+  reject(error: unknown): void;
+}
+
+export class Batcher<T, R> {
+  private queue: Waiting<T, R>[] = [];
+  private readonly busyKeys = new Set<string>();
+  private inFlight = 0;
+  private lastEnded = Number.NEGATIVE_INFINITY;
+  private lingering: NodeJS.Timeout | undefined;
+
+  /**
+   * `run` handles one batch and gives one outcome per item, in order: a value, or the
+   * Error of that item alone.
+   */
+  constructor(
+    private readonly run: (items: T[]) => Promise<(R | Error)[]>,
+    private readonly options: BatcherOptions<T>,
+  ) {}
+
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const linger = this.options.lingerMs ?? 0;
+    if (
+      linger > 0 &&
+      !this.lingering &&
+      this.queue.length < this.options.maxSize &&
+      performance.now() - this.lastEnded < linger
+    ) {
+      this.lingering = setTimeout(() => {
+        this.lingering = undefined;
+        this.lastEnded = Number.NEGATIVE_INFINITY;
+        this.pump();
+      }, linger);
+      return;
+    }
+    if (this.lingering) return;
+    while (this.inFlight < this.options.maxInFlight && this.queue.length) {
+      const batch = this.take();
+      if (!batch.length) return;
+      this.inFlight++;
+      void this.execute(batch).finally(() => {
+        this.inFlight--;
+        this.lastEnded = performance.now();
+        for (const w of batch) this.busyKeys.delete(this.options.keyOf(w.item));
+        this.pump();
+      });
+    }
+  }
+
+  /** The oldest waiting items, at most one per key and none whose key is in flight. */
+  private take(): Waiting<T, R>[] {
+    const batch: Waiting<T, R>[] = [];
+    const rest: Waiting<T, R>[] = [];
+    const seen = new Set<string>();
+    for (const w of this.queue) {
+      const key = this.options.keyOf(w.item);
+      if (batch.length < this.options.maxSize && !this.busyKeys.has(key) && !seen.has(key)) {
+        batch.push(w);
+      } else {
+        rest.push(w);
+      }
+      // A key passed over once stays passed over in this round: a later item of it must
+      // not overtake the earlier one.
+      seen.add(key);
+    }
+    this.queue = rest;
+    for (const w of batch) this.busyKeys.add(this.options.keyOf(w.item));
+    return batch;
+  }
+
+  private async execute(batch: Waiting<T, R>[]): Promise<void> {
+    let outcomes: (R | Error)[];
+    try {
+      outcomes = await this.run(batch.map((w) => w.item));
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const outcome = outcomes[i];
+      if (outcome instanceof Error) w.reject(outcome);
+      else w.resolve(outcome as R);
+    });
+  }
+}

@@ -1,0 +1,136 @@
+// What the conversation layer writes for one transaction, gathered and written together
+// just before it commits: the outbox rows, the run rows, the named results, the timeout
+// fires to cancel and the anonymous answers to blank. A batch of answers then costs one
+// statement of each kind, whatever its size. Only rows that nothing later in the same
+// transaction reads back are gathered; everything else is written at once.
+import { v7 as uuidv7 } from 'uuid';
+import type { Prisma, RunStatus } from '../generated/prisma/client.js';
+import {
+  type EnqueueRequest,
+  enqueueMany,
+  newMessageId,
+  REDACTED_PAYLOAD,
+} from '../messaging/outbox.js';
+
+type Tx = Prisma.TransactionClient;
+
+export interface RunRowUpdate {
+  id: string;
+  status: RunStatus;
+  currentNodeId: string | null;
+  state: unknown;
+  stepCount: number;
+  endedAt: Date | null;
+  updatedAt: Date;
+}
+
+export interface ResultRow {
+  runId: string;
+  name: string;
+  nodeId: string;
+  value: string;
+  category: string | null;
+  input: string | null;
+  createdAt: Date;
+}
+
+export class Writes {
+  private readonly messages: (EnqueueRequest & { id: string; at: Date })[] = [];
+  private readonly runs = new Map<string, RunRowUpdate>();
+  private readonly results = new Map<string, ResultRow>();
+  private readonly cancels = new Map<string, { subjectType: string; kinds?: string[] }>();
+  private readonly cancelled = new Map<string, Set<string>>();
+  private readonly blanked: string[] = [];
+
+  /** Queues an outbound message; its id (given now) keeps the order of the calls. */
+  message(req: EnqueueRequest, at: Date): void {
+    this.messages.push({ ...req, id: newMessageId(), at });
+  }
+
+  /** The run's row as it stands after this step (a later step of it replaces it). */
+  run(update: RunRowUpdate): void {
+    this.runs.set(update.id, update);
+  }
+
+  result(row: ResultRow): void {
+    this.results.set(`${row.runId}\n${row.name}`, row);
+  }
+
+  /** Pending fires of a subject to skip: of the kinds named, or all. */
+  cancelFires(subject: { subjectType: string; subjectId: string; kinds?: string[] }): void {
+    const key = `${subject.subjectType}\n${subject.kinds?.join(',') ?? '*'}`;
+    this.cancels.set(key, { subjectType: subject.subjectType, kinds: subject.kinds });
+    let ids = this.cancelled.get(key);
+    if (!ids) {
+      ids = new Set();
+      this.cancelled.set(key, ids);
+    }
+    ids.add(subject.subjectId);
+  }
+
+  /** An inbound message whose text must leave the row that names the person. */
+  blank(messageId: string): void {
+    this.blanked.push(messageId);
+  }
+
+  /** Writes everything gathered, one statement per kind of row. */
+  async flush(tx: Tx): Promise<void> {
+    if (this.runs.size) {
+      const rows = [...this.runs.values()].map((r) => ({
+        ...r,
+        endedAt: r.endedAt?.toISOString() ?? null,
+        updatedAt: r.updatedAt.toISOString(),
+      }));
+      // Prisma keeps times as UTC wall-clock timestamps: an ISO string's "Z" is dropped.
+      await tx.$executeRawUnsafe(
+        `UPDATE "FlowRun" AS r SET
+           status = v.status::"RunStatus",
+           "currentNodeId" = v."currentNodeId",
+           state = v.state,
+           "stepCount" = v."stepCount",
+           "endedAt" = v."endedAt"::timestamp(3),
+           "updatedAt" = v."updatedAt"::timestamp(3)
+         FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, status text, "currentNodeId" text,
+              state jsonb, "stepCount" int, "endedAt" text, "updatedAt" text)
+         WHERE r.id = v.id`,
+        JSON.stringify(rows),
+      );
+    }
+    if (this.results.size) {
+      const rows = [...this.results.values()].map((r) => ({
+        ...r,
+        id: uuidv7(),
+        createdAt: r.createdAt.toISOString(),
+      }));
+      await tx.$executeRawUnsafe(
+        `INSERT INTO "FlowResult" (id, "runId", name, "nodeId", value, category, input, "createdAt")
+         SELECT v.id, v."runId", v.name, v."nodeId", v.value, v.category, v.input,
+                v."createdAt"::timestamp(3)
+           FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, "runId" uuid, name text,
+                "nodeId" text, value text, category text, input text, "createdAt" text)
+         ON CONFLICT ("runId", name) DO UPDATE SET
+           "nodeId" = EXCLUDED."nodeId", value = EXCLUDED.value,
+           category = EXCLUDED.category, input = EXCLUDED.input`,
+        JSON.stringify(rows),
+      );
+    }
+    await enqueueMany(tx, this.messages);
+    for (const [key, c] of this.cancels) {
+      await tx.scheduledFire.updateMany({
+        where: {
+          subjectType: c.subjectType,
+          subjectId: { in: [...(this.cancelled.get(key) ?? [])] },
+          status: 'pending',
+          ...(c.kinds ? { kind: { in: c.kinds } } : {}),
+        },
+        data: { status: 'skipped' },
+      });
+    }
+    if (this.blanked.length) {
+      await tx.message.updateMany({
+        where: { id: { in: this.blanked } },
+        data: { body: '', payload: REDACTED_PAYLOAD },
+      });
+    }
+  }
+}
