@@ -5,6 +5,7 @@
 // A row is deleted as soon as its update is handled, since it holds what the person wrote;
 // nothing here ever logs it.
 import type { Update } from 'grammy/types';
+import { BATCH_LINGER_MS, Batcher } from '../../conversations/batcher.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 
 /** A fresh row belongs to the instance that stored it for this long; then anyone retries it. */
@@ -57,19 +58,43 @@ const toStored = (r: Row): StoredUpdate => ({
 });
 
 export class UpdateStore {
+  /**
+   * Updates arriving together are stored by one statement (group commit): a webhook
+   * call waits for the insert in flight, then goes with everything that came meanwhile.
+   */
+  private readonly saver: Batcher<
+    { update: Update; chatKey: string; now: Date },
+    StoredUpdate | null
+  >;
+
   constructor(
     private readonly prisma: PrismaClient,
     readonly botId: bigint,
-  ) {}
+  ) {
+    this.saver = new Batcher((items) => this.insert(items), {
+      keyOf: (i) => String(i.update.update_id),
+      maxSize: 500,
+      maxInFlight: 1,
+      lingerMs: BATCH_LINGER_MS,
+    });
+  }
 
   /**
    * Stores updates; returns the ones that were not stored yet (a redelivery of an update
    * still waiting here is left to whoever stored it first).
    */
   async save(updates: { update: Update; chatKey: string }[], now: Date): Promise<StoredUpdate[]> {
-    if (!updates.length) return [];
+    const stored = await Promise.all(updates.map((u) => this.saver.submit({ ...u, now })));
+    return stored
+      .filter((row): row is StoredUpdate => row !== null)
+      .sort((a, b) => a.updateId - b.updateId);
+  }
+
+  private async insert(
+    items: { update: Update; chatKey: string; now: Date }[],
+  ): Promise<(StoredUpdate | null)[]> {
     const created = await this.prisma.telegramUpdate.createManyAndReturn({
-      data: updates.map(({ update, chatKey }) => ({
+      data: items.map(({ update, chatKey, now }) => ({
         botId: this.botId,
         updateId: BigInt(update.update_id),
         chatKey,
@@ -87,7 +112,8 @@ export class UpdateStore {
         attempts: true,
       },
     });
-    return created.map(toStored).sort((a, b) => a.updateId - b.updateId);
+    const byId = new Map(created.map((r) => [Number(r.updateId), toStored(r)]));
+    return items.map((i) => byId.get(i.update.update_id) ?? null);
   }
 
   private handled: string[] = [];
