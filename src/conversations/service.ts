@@ -12,7 +12,7 @@ import {
   parseFlowButtonData,
 } from '../channels/channel.js';
 import type { Clock } from '../clock.js';
-import { fromJsonRow } from '../db/json-rows.js';
+import { fromJsonRow, insertRows } from '../db/json-rows.js';
 import { normalizeAnswer, parseKeyword } from '../domain/answers/index.js';
 import {
   type Effect,
@@ -38,6 +38,7 @@ import type {
 } from '../generated/prisma/client.js';
 import type { i18n } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
+import { newMessageId } from '../messaging/outbox.js';
 import { type FireOutcome, scheduleFire } from '../scheduling/fires.js';
 import { BATCH_LINGER_MS, Batcher } from './batcher.js';
 import type { FlowRegistry } from './flow-registry.js';
@@ -671,6 +672,7 @@ export class ConversationService {
       if (!identity) return [];
       return [
         {
+          id: newMessageId(),
           organisationId: identity.organisationId,
           personId: identity.personId,
           identityId: identity.id,
@@ -687,13 +689,10 @@ export class ConversationService {
         },
       ];
     });
-    const created = rows.length
-      ? await tx.message.createManyAndReturn({
-          select: { id: true, idempotencyKey: true },
-          data: rows,
-          skipDuplicates: true,
-        })
-      : [];
+    const created = await insertRows<{ id: string; idempotencyKey: string }>(tx, 'Message', rows, {
+      onConflictDoNothing: true,
+      returning: ['id', 'idempotencyKey'],
+    });
     const inboundIds = new Map(created.map((c) => [c.idempotencyKey, c.id]));
     const people = [
       ...new Set(

@@ -116,21 +116,21 @@ export class Writes {
     }
     await enqueueMany(tx, this.messages);
     for (const [key, c] of this.cancels) {
-      await tx.scheduledFire.updateMany({
-        where: {
-          subjectType: c.subjectType,
-          subjectId: { in: [...(this.cancelled.get(key) ?? [])] },
-          status: 'pending',
-          ...(c.kinds ? { kind: { in: c.kinds } } : {}),
-        },
-        data: { status: 'skipped' },
-      });
+      await tx.$executeRawUnsafe(
+        `UPDATE "ScheduledFire" SET status = 'skipped'
+          WHERE "subjectType" = $1 AND "subjectId" = ANY($2::text[]) AND status = 'pending'
+            AND ($3::text[] IS NULL OR kind = ANY($3::text[]))`,
+        c.subjectType,
+        [...(this.cancelled.get(key) ?? [])],
+        c.kinds ?? null,
+      );
     }
     if (this.blanked.length) {
-      await tx.message.updateMany({
-        where: { id: { in: this.blanked } },
-        data: { body: '', payload: REDACTED_PAYLOAD },
-      });
+      await tx.$executeRawUnsafe(
+        `UPDATE "Message" SET body = '', payload = $2::jsonb WHERE id = ANY($1::uuid[])`,
+        this.blanked,
+        JSON.stringify(REDACTED_PAYLOAD),
+      );
     }
   }
 }

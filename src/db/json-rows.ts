@@ -27,3 +27,42 @@ export function fromJsonRow<M extends keyof Models>(model: M, row: unknown): Mod
   }
   return out as Models[M];
 }
+
+/** A client or transaction able to run raw SQL (Prisma's, either kind). */
+interface RawDb {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const quoted = (name: string) => {
+  if (!IDENTIFIER.test(name)) throw new Error(`not a column or table name: ${name}`);
+  return `"${name}"`;
+};
+
+/**
+ * Inserts rows of one table in one statement, without Prisma compiling a query for each
+ * shape and size of batch (on the hot path of every answer that costs more than the
+ * insert). The rows travel as one JSON parameter and PostgreSQL turns each field into its
+ * column's type (jsonb_populate_recordset), enums and JSON included. A column is written
+ * when some row has it (undefined or null is NULL); the others get their defaults. Dates
+ * go as ISO text, which a timestamp without time zone reads as the UTC wall clock Prisma
+ * keeps. Ids must be given: Prisma's uuid(7) default is the client's, not the table's.
+ */
+export async function insertRows<R extends Record<string, unknown>>(
+  db: RawDb,
+  table: string,
+  rows: Record<string, unknown>[],
+  options: { onConflictDoNothing?: boolean; returning?: (keyof R & string)[] } = {},
+): Promise<R[]> {
+  if (!rows.length) return [];
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))].map(quoted).join(', ');
+  const json = JSON.stringify(rows, (_key, value) =>
+    typeof value === 'bigint' ? value.toString() : value,
+  );
+  const sql = `INSERT INTO ${quoted(table)} (${columns})
+    SELECT ${columns} FROM jsonb_populate_recordset(NULL::${quoted(table)}, $1::jsonb)
+    ${options.onConflictDoNothing ? 'ON CONFLICT DO NOTHING' : ''}
+    ${options.returning?.length ? `RETURNING ${options.returning.map(quoted).join(', ')}` : ''}`;
+  // $queryRawUnsafe for RETURNING rows; without it, the empty list it returns.
+  return db.$queryRawUnsafe<R[]>(sql, json);
+}

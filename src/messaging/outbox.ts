@@ -4,6 +4,7 @@
 
 import { v7 as uuidv7 } from 'uuid';
 import type { OutboundButton } from '../channels/channel.js';
+import { insertRows } from '../db/json-rows.js';
 import type { Db } from '../db/types.js';
 import { prepareSms } from '../domain/sms/index.js';
 import type { ChannelKind, MessagePurpose } from '../generated/prisma/client.js';
@@ -143,10 +144,9 @@ export async function enqueue(
 ): Promise<{ id: string; created: boolean }> {
   const row = rowOf(req, now, await smsAccentsOf(db, [req]));
   // ON CONFLICT DO NOTHING: a duplicate must not abort the surrounding transaction.
-  const created = await db.message.createManyAndReturn({
-    data: [row],
-    skipDuplicates: true,
-    select: { id: true },
+  const created = await insertRows<{ id: string }>(db, 'Message', [row], {
+    onConflictDoNothing: true,
+    returning: ['id'],
   });
   if (created[0]) return { id: created[0].id, created: true };
   const existing = await db.message.findUniqueOrThrow({
@@ -168,8 +168,10 @@ export async function enqueueMany(
 ): Promise<void> {
   if (!reqs.length) return;
   const known = await smsAccentsOf(db, reqs, accents);
-  await db.message.createMany({
-    data: reqs.map((r) => rowOf(r, r.at, known)),
-    skipDuplicates: true,
-  });
+  await insertRows(
+    db,
+    'Message',
+    reqs.map((r) => rowOf(r, r.at, known)),
+    { onConflictDoNothing: true },
+  );
 }

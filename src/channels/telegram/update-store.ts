@@ -5,7 +5,9 @@
 // A row is deleted as soon as its update is handled, since it holds what the person wrote;
 // nothing here ever logs it.
 import type { Update } from 'grammy/types';
+import { v7 as uuidv7 } from 'uuid';
 import { BATCH_LINGER_MS, Batcher } from '../../conversations/batcher.js';
+import { insertRows } from '../../db/json-rows.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 
 /** A fresh row belongs to the instance that stored it for this long; then anyone retries it. */
@@ -93,25 +95,24 @@ export class UpdateStore {
   private async insert(
     items: { update: Update; chatKey: string; now: Date }[],
   ): Promise<(StoredUpdate | null)[]> {
-    const created = await this.prisma.telegramUpdate.createManyAndReturn({
-      data: items.map(({ update, chatKey, now }) => ({
+    const created = await insertRows<Row>(
+      this.prisma,
+      'TelegramUpdate',
+      items.map(({ update, chatKey, now }) => ({
+        id: uuidv7(),
         botId: this.botId,
-        updateId: BigInt(update.update_id),
+        updateId: update.update_id,
         chatKey,
-        payload: update as unknown as Prisma.InputJsonValue,
+        payload: update,
         receivedAt: now,
+        attempts: 0,
         nextAttemptAt: new Date(now.getTime() + LEASE_MS),
       })),
-      skipDuplicates: true,
-      select: {
-        id: true,
-        updateId: true,
-        chatKey: true,
-        payload: true,
-        receivedAt: true,
-        attempts: true,
+      {
+        onConflictDoNothing: true,
+        returning: ['id', 'updateId', 'chatKey', 'payload', 'receivedAt', 'attempts'],
       },
-    });
+    );
     const byId = new Map(created.map((r) => [Number(r.updateId), toStored(r)]));
     return items.map((i) => byId.get(i.update.update_id) ?? null);
   }
@@ -141,7 +142,10 @@ export class UpdateStore {
     if (ids.length) {
       this.flushing = this.flushing.then(async () => {
         try {
-          await this.prisma.telegramUpdate.deleteMany({ where: { id: { in: ids } } });
+          await this.prisma.$executeRawUnsafe(
+            'DELETE FROM "TelegramUpdate" WHERE id = ANY($1::uuid[])',
+            ids,
+          );
         } catch (error) {
           // Tried again with the next ones; until then they are only kept a little longer.
           this.handled.push(...ids);
