@@ -12,7 +12,7 @@ import {
   parseFlowButtonData,
 } from '../channels/channel.js';
 import type { Clock } from '../clock.js';
-import { fromJsonRow, insertRows } from '../db/json-rows.js';
+import { fromJsonRow } from '../db/json-rows.js';
 import { normalizeAnswer, parseKeyword } from '../domain/answers/index.js';
 import {
   type Effect,
@@ -630,34 +630,70 @@ export class ConversationService {
 
   /**
    * For each message: its sender's identity, person and territory, its stored inbound row
-   * (none for a redelivery) and the person's active run, locked. A handful of statements
-   * for the whole batch.
+   * (none for a redelivery) and the person's active run, locked. One statement for the
+   * whole batch: every round trip to the database is paid by every answer.
    */
   private async preload(tx: Tx, events: InboundEvent[]): Promise<Found[]> {
-    // One statement for every sender: the newest matching identity (the same chat may be
-    // known to two organisations), its person and their territory.
     const keys = events.map((e, n) => ({
       n,
       channel: e.channel,
       address: e.address,
       org: e.organisationId ?? null,
+      id: newMessageId(),
+      body: e.text ?? (e.voiceRef ? '[voice]' : ''),
+      payload:
+        e.buttonData || e.voiceRef ? { buttonData: e.buttonData, voiceRef: e.voiceRef } : null,
+      key: inboundKey(e),
+      at: e.receivedAt.toISOString(),
     }));
-    const matches = await tx.$queryRawUnsafe<
-      { n: number; identity: unknown; person: unknown; territory: unknown }[]
+    // m: the newest identity matching each sender (the same chat may be known to two
+    // organisations), its person and their territory. ins: the messages, stored first
+    // under the channel's own id, so that a redelivered one stops here. runs: the active
+    // runs of the people whose message is new, locked in id order, so that two batches
+    // never wait for each other's rows in turn.
+    const [found] = await tx.$queryRawUnsafe<
+      {
+        matches: { n: number; identity: unknown; person: unknown; territory: unknown }[];
+        created: { id: string; key: string }[];
+        runs: unknown[];
+      }[]
     >(
-      `SELECT k.n, to_jsonb(i) AS identity, to_jsonb(p) AS person, to_jsonb(t) AS territory
-         FROM jsonb_to_recordset($1::jsonb) AS k(n int, channel text, address text, org uuid)
-         JOIN LATERAL (
-           SELECT * FROM "ChannelIdentity" c
-            WHERE c.channel = k.channel::"ChannelKind" AND c.address = k.address
-              AND (k.org IS NULL OR c."organisationId" = k.org)
-            ORDER BY c."updatedAt" DESC LIMIT 1) AS i ON true
-         JOIN "Person" p ON p.id = i."personId"
-         LEFT JOIN "Territory" t ON t.id = p."territoryId"`,
+      `WITH k AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS k(n int, channel text, address text,
+                org uuid, id uuid, body text, payload jsonb, key text, at text)),
+       m AS (
+         SELECT k.*, i."organisationId" AS "orgId", i."personId", i.id AS "identityId",
+                to_jsonb(i) AS identity, to_jsonb(p) AS person, to_jsonb(t) AS territory
+           FROM k
+           JOIN LATERAL (
+             SELECT * FROM "ChannelIdentity" c
+              WHERE c.channel = k.channel::"ChannelKind" AND c.address = k.address
+                AND (k.org IS NULL OR c."organisationId" = k.org)
+              ORDER BY c."updatedAt" DESC LIMIT 1) AS i ON true
+           JOIN "Person" p ON p.id = i."personId"
+           LEFT JOIN "Territory" t ON t.id = p."territoryId"),
+       ins AS (
+         INSERT INTO "Message" (id, "organisationId", "personId", "identityId", direction,
+                channel, status, body, payload, "idempotencyKey", "createdAt")
+         SELECT id, "orgId", "personId", "identityId", 'inbound', channel::"ChannelKind",
+                'received', body, payload, key, at::timestamp(3)
+           FROM m ORDER BY n
+         ON CONFLICT DO NOTHING
+         RETURNING id, "idempotencyKey", "personId"),
+       runs AS (
+         SELECT r.* FROM "FlowRun" r
+          WHERE r."personId" IN (SELECT "personId" FROM ins) AND r.status = 'active'
+          ORDER BY r.id FOR UPDATE)
+       SELECT
+         (SELECT coalesce(jsonb_agg(jsonb_build_object('n', n, 'identity', identity,
+                 'person', person, 'territory', territory)), '[]'::jsonb) FROM m) AS matches,
+         (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'key', "idempotencyKey")),
+                 '[]'::jsonb) FROM ins) AS created,
+         (SELECT coalesce(jsonb_agg(to_jsonb(runs)), '[]'::jsonb) FROM runs) AS runs`,
       JSON.stringify(keys),
     );
     const identities: (ChannelIdentity & { person: PersonWithTerritory })[] = [];
-    for (const m of matches) {
+    for (const m of found?.matches ?? []) {
       identities[m.n] = {
         ...fromJsonRow('ChannelIdentity', m.identity),
         person: {
@@ -666,50 +702,8 @@ export class ConversationService {
         },
       };
     }
-    // Stored first, under the channel's own id: a redelivered message stops here.
-    const rows = events.flatMap((event, i) => {
-      const identity = identities[i];
-      if (!identity) return [];
-      return [
-        {
-          id: newMessageId(),
-          organisationId: identity.organisationId,
-          personId: identity.personId,
-          identityId: identity.id,
-          direction: 'inbound' as const,
-          channel: event.channel,
-          status: 'received' as const,
-          body: event.text ?? (event.voiceRef ? '[voice]' : ''),
-          payload:
-            event.buttonData || event.voiceRef
-              ? ({ buttonData: event.buttonData, voiceRef: event.voiceRef } as object)
-              : undefined,
-          idempotencyKey: inboundKey(event),
-          createdAt: event.receivedAt,
-        },
-      ];
-    });
-    const created = await insertRows<{ id: string; idempotencyKey: string }>(tx, 'Message', rows, {
-      onConflictDoNothing: true,
-      returning: ['id', 'idempotencyKey'],
-    });
-    const inboundIds = new Map(created.map((c) => [c.idempotencyKey, c.id]));
-    const people = [
-      ...new Set(
-        identities.flatMap((identity, i) =>
-          identity && inboundIds.has(inboundKey(events[i] as InboundEvent))
-            ? [identity.personId]
-            : [],
-        ),
-      ),
-    ];
-    // Locked in id order, so two batches never wait for each other's rows in turn.
-    const runs = people.length
-      ? await tx.$queryRaw<FlowRun[]>`
-          SELECT * FROM "FlowRun"
-           WHERE "personId" = ANY(${people}::uuid[]) AND status = 'active'
-           ORDER BY id FOR UPDATE`
-      : [];
+    const inboundIds = new Map((found?.created ?? []).map((c) => [c.key, c.id]));
+    const runs = (found?.runs ?? []).map((r) => fromJsonRow('FlowRun', r));
     const activeOf = (personId: string) =>
       runs
         .filter((r) => r.personId === personId)

@@ -4,10 +4,11 @@
 // statement of each kind, whatever its size. Only rows that nothing later in the same
 // transaction reads back are gathered; everything else is written at once.
 import { v7 as uuidv7 } from 'uuid';
+import { insertSql } from '../db/json-rows.js';
 import type { Prisma, RunStatus } from '../generated/prisma/client.js';
 import {
   type EnqueueRequest,
-  enqueueMany,
+  messageRows,
   newMessageId,
   REDACTED_PAYLOAD,
 } from '../messaging/outbox.js';
@@ -73,8 +74,18 @@ export class Writes {
     this.blanked.push(messageId);
   }
 
-  /** Writes everything gathered, one statement per kind of row. */
+  /**
+   * Writes everything gathered in one statement: each kind of row is a data-modifying
+   * WITH clause (PostgreSQL runs each exactly once, on the same snapshot; none of them
+   * reads what another writes). One round trip to the database however many kinds.
+   */
   async flush(tx: Tx): Promise<void> {
+    const parts: string[] = [];
+    const values: unknown[] = [];
+    const param = (value: unknown) => {
+      values.push(value);
+      return `$${values.length}`;
+    };
     if (this.runs.size) {
       const rows = [...this.runs.values()].map((r) => ({
         ...r,
@@ -82,19 +93,17 @@ export class Writes {
         updatedAt: r.updatedAt.toISOString(),
       }));
       // Prisma keeps times as UTC wall-clock timestamps: an ISO string's "Z" is dropped.
-      await tx.$executeRawUnsafe(
-        `UPDATE "FlowRun" AS r SET
+      parts.push(`UPDATE "FlowRun" AS r SET
            status = v.status::"RunStatus",
            "currentNodeId" = v."currentNodeId",
            state = v.state,
            "stepCount" = v."stepCount",
            "endedAt" = v."endedAt"::timestamp(3),
            "updatedAt" = v."updatedAt"::timestamp(3)
-         FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, status text, "currentNodeId" text,
-              state jsonb, "stepCount" int, "endedAt" text, "updatedAt" text)
-         WHERE r.id = v.id`,
-        JSON.stringify(rows),
-      );
+         FROM jsonb_to_recordset(${param(JSON.stringify(rows))}::jsonb) AS v(id uuid,
+              status text, "currentNodeId" text, state jsonb, "stepCount" int,
+              "endedAt" text, "updatedAt" text)
+         WHERE r.id = v.id`);
     }
     if (this.results.size) {
       const rows = [...this.results.values()].map((r) => ({
@@ -102,35 +111,38 @@ export class Writes {
         id: uuidv7(),
         createdAt: r.createdAt.toISOString(),
       }));
-      await tx.$executeRawUnsafe(
-        `INSERT INTO "FlowResult" (id, "runId", name, "nodeId", value, category, input, "createdAt")
+      parts.push(`INSERT INTO "FlowResult" (id, "runId", name, "nodeId", value, category, input, "createdAt")
          SELECT v.id, v."runId", v.name, v."nodeId", v.value, v.category, v.input,
                 v."createdAt"::timestamp(3)
-           FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, "runId" uuid, name text,
-                "nodeId" text, value text, category text, input text, "createdAt" text)
+           FROM jsonb_to_recordset(${param(JSON.stringify(rows))}::jsonb) AS v(id uuid,
+                "runId" uuid, name text, "nodeId" text, value text, category text,
+                input text, "createdAt" text)
          ON CONFLICT ("runId", name) DO UPDATE SET
            "nodeId" = EXCLUDED."nodeId", value = EXCLUDED.value,
-           category = EXCLUDED.category, input = EXCLUDED.input`,
-        JSON.stringify(rows),
-      );
+           category = EXCLUDED.category, input = EXCLUDED.input`);
     }
-    await enqueueMany(tx, this.messages);
+    if (this.messages.length) {
+      const insert = insertSql('Message', await messageRows(tx, this.messages), {
+        onConflictDoNothing: true,
+      });
+      parts.push(insert.sql.replace('$1', param(insert.json)));
+    }
     for (const [key, c] of this.cancels) {
-      await tx.$executeRawUnsafe(
-        `UPDATE "ScheduledFire" SET status = 'skipped'
-          WHERE "subjectType" = $1 AND "subjectId" = ANY($2::text[]) AND status = 'pending'
-            AND ($3::text[] IS NULL OR kind = ANY($3::text[]))`,
-        c.subjectType,
-        [...(this.cancelled.get(key) ?? [])],
-        c.kinds ?? null,
-      );
+      parts.push(`UPDATE "ScheduledFire" SET status = 'skipped'
+          WHERE "subjectType" = ${param(c.subjectType)}
+            AND "subjectId" = ANY(${param([...(this.cancelled.get(key) ?? [])])}::text[])
+            AND status = 'pending'
+            ${c.kinds ? `AND kind = ANY(${param(c.kinds)}::text[])` : ''}`);
     }
     if (this.blanked.length) {
-      await tx.$executeRawUnsafe(
-        `UPDATE "Message" SET body = '', payload = $2::jsonb WHERE id = ANY($1::uuid[])`,
-        this.blanked,
-        JSON.stringify(REDACTED_PAYLOAD),
-      );
+      parts.push(`UPDATE "Message" SET body = '', payload = ${param(JSON.stringify(REDACTED_PAYLOAD))}::jsonb
+          WHERE id = ANY(${param(this.blanked)}::uuid[])`);
     }
+    if (!parts.length) return;
+    const sql =
+      parts.length === 1
+        ? (parts[0] as string)
+        : `WITH ${parts.map((p, i) => `w${i} AS (${p})`).join(',\n')} SELECT 1`;
+    await tx.$executeRawUnsafe(sql, ...values);
   }
 }

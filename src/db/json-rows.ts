@@ -52,9 +52,25 @@ export async function insertRows<R extends Record<string, unknown>>(
   db: RawDb,
   table: string,
   rows: Record<string, unknown>[],
-  options: { onConflictDoNothing?: boolean; returning?: (keyof R & string)[] } = {},
+  options: InsertOptions<R> = {},
 ): Promise<R[]> {
   if (!rows.length) return [];
+  const { sql, json } = insertSql(table, rows, options);
+  // $queryRawUnsafe for RETURNING rows; without it, the empty list it returns.
+  return db.$queryRawUnsafe<R[]>(sql, json);
+}
+
+interface InsertOptions<R> {
+  onConflictDoNothing?: boolean;
+  returning?: (keyof R & string)[];
+}
+
+/** The statement of insertRows (its one parameter is $1) and that parameter's value. */
+export function insertSql<R>(
+  table: string,
+  rows: Record<string, unknown>[],
+  options: InsertOptions<R> = {},
+): { sql: string; json: string } {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))].map(quoted).join(', ');
   const json = JSON.stringify(rows, (_key, value) =>
     typeof value === 'bigint' ? value.toString() : value,
@@ -63,6 +79,5 @@ export async function insertRows<R extends Record<string, unknown>>(
     SELECT ${columns} FROM jsonb_populate_recordset(NULL::${quoted(table)}, $1::jsonb)
     ${options.onConflictDoNothing ? 'ON CONFLICT DO NOTHING' : ''}
     ${options.returning?.length ? `RETURNING ${options.returning.map(quoted).join(', ')}` : ''}`;
-  // $queryRawUnsafe for RETURNING rows; without it, the empty list it returns.
-  return db.$queryRawUnsafe<R[]>(sql, json);
+  return { sql, json };
 }

@@ -157,21 +157,14 @@ export async function enqueue(
 }
 
 /**
- * Queues many messages in one statement (the replies of a batch of answers). Each request
- * carries its own time; a key already queued is skipped. `accents` caches organisations'
- * SMS settings across calls.
+ * The outbox rows of many requests (the replies of a batch of answers), each with its own
+ * id and time. `accents` caches organisations' SMS settings across calls.
  */
-export async function enqueueMany(
+export async function messageRows(
   db: Db,
   reqs: (EnqueueRequest & { id: string; at: Date })[],
   accents?: SmsAccents,
-): Promise<void> {
-  if (!reqs.length) return;
+): Promise<ReturnType<typeof rowOf>[]> {
   const known = await smsAccentsOf(db, reqs, accents);
-  await insertRows(
-    db,
-    'Message',
-    reqs.map((r) => rowOf(r, r.at, known)),
-    { onConflictDoNothing: true },
-  );
+  return reqs.map((r) => rowOf(r, r.at, known));
 }
