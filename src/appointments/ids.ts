@@ -1,18 +1,18 @@
 // Ids made before the rows, so a batch can link invitations, participations and fires in
 // a few multi-row inserts. UUID version 7 (time-ordered), like the schema's defaults.
-import { randomBytes } from 'node:crypto';
+import { v7 } from 'uuid';
 
+/** A version 7 id for a row made at `now` (the uuid package's, as the outbox's). */
 export function uuidv7(now = Date.now()): string {
-  const b = randomBytes(16);
-  let ts = BigInt(now);
-  for (let i = 5; i >= 0; i--) {
-    b[i] = Number(ts & 0xffn);
-    ts >>= 8n;
-  }
-  b[6] = ((b[6] as number) & 0x0f) | 0x70;
-  b[8] = ((b[8] as number) & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return v7({ msecs: now });
+}
+
+/**
+ * Appends every item to the list: `list.push(...items)` passes each item as an argument,
+ * and 100,000 participations' fires are more than a call takes (RangeError).
+ */
+export function pushAll<T>(list: T[], items: Iterable<T>): void {
+  for (const item of items) list.push(item);
 }
 
 /** Splits a list into chunks for multi-row inserts. */

@@ -27,7 +27,7 @@ import type { FireOutcome } from '../scheduling/fires.js';
 import { type AppointmentAnswer, parseAppointmentAnswer } from './answers.js';
 import { bulkInsert, bulkInsertReturningIds, COLUMNS, rowsOf, updatedAt } from './bulk.js';
 import { ageBandOf, DAY_MS, localDay, shiftLocal } from './dates.js';
-import { chunks, uuidv7 } from './ids.js';
+import { chunks, pushAll, uuidv7 } from './ids.js';
 import { planPoints, pointStillUseful } from './planning.js';
 import { replyTarget } from './routing.js';
 import { ACTIVE_STATES, lockSeat, NOT_OFFERED, seatsTaken, sessionsWithSeats } from './seats.js';
@@ -620,7 +620,7 @@ export class AppointmentService {
       convoked.push({ participationId, personId: r.person.id, appointment: a });
       report.convoked++;
     }
-    fires.push(...this.convocationFires(org, convoked, now, plans));
+    pushAll(fires, this.convocationFires(org, convoked, now, plans));
 
     const offerCache = new Map<string, Appointment[]>();
     for (const r of invitations) {
