@@ -39,6 +39,7 @@ export type Request =
 
 export type Reply =
   | { type: 'ready'; url: string; token: string; botInfo: FakeTelegramApi['botInfo'] }
+  | { type: 'started'; id: number }
   | { type: 'answered'; id: number; figures: RunFigures }
   | { type: 'failed'; id: number; error: string };
 
@@ -144,6 +145,7 @@ export async function post(url: string, secret: string, update: Update): Promise
 async function answerAll(
   inbox: Inbox,
   request: Extract<Request, { type: 'answer' }>,
+  onStart: () => void,
 ): Promise<RunFigures> {
   const { chats, n, firstQuestion, webhook, secret } = request;
   const latencies: number[] = [];
@@ -152,6 +154,7 @@ async function answerAll(
   // first one (the plugin inside /start, Relais through the dispatcher) is not an update.
   const first = await Promise.all(chats.map((chat) => inbox.nth(chat, firstQuestion)));
   const started = now();
+  onStart();
   await Promise.all(
     chats.map(async (chat, c) => {
       let question = first[c] as FakeCall;
@@ -177,7 +180,8 @@ async function serve(port: NonNullable<typeof parentPort>): Promise<void> {
       void fake.close().then(() => port.close());
       return;
     }
-    answerAll(inbox, request).then(
+    const onStart = () => port.postMessage({ type: 'started', id: request.id } satisfies Reply);
+    answerAll(inbox, request, onStart).then(
       (figures) => port.postMessage({ type: 'answered', id: request.id, figures } satisfies Reply),
       (error: unknown) =>
         port.postMessage({ type: 'failed', id: request.id, error: String(error) } satisfies Reply),

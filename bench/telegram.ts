@@ -128,15 +128,33 @@ async function startPeople() {
   });
   const pending = new Map<
     number,
-    { resolve: (f: RunFigures) => void; reject: (e: Error) => void }
+    {
+      resolve: (f: Measured) => void;
+      reject: (e: Error) => void;
+      // The bots' thread and the database from the moment the clock starts (every chat has
+      // its first question): setting the chats up is not an update.
+      loop?: ReturnType<typeof performance.eventLoopUtilization>;
+      statements?: number;
+    }
   >();
   let nextId = 1;
   const ready = new Promise<Extract<Reply, { type: 'ready' }>>((resolve, reject) => {
     worker.on('error', reject);
     worker.on('message', (reply: Reply) => {
+      const waiting = reply.type === 'ready' ? undefined : pending.get(reply.id);
       if (reply.type === 'ready') resolve(reply);
-      else if (reply.type === 'answered') pending.get(reply.id)?.resolve(reply.figures);
-      else pending.get(reply.id)?.reject(new Error(reply.error));
+      else if (!waiting) return;
+      else if (reply.type === 'started') {
+        waiting.loop = performance.eventLoopUtilization();
+        waiting.statements = statements.count;
+      } else if (reply.type === 'answered') {
+        const used = performance.eventLoopUtilization(waiting.loop);
+        waiting.resolve({
+          ...reply.figures,
+          busyMs: used.active,
+          statements: statements.count - (waiting.statements ?? 0),
+        });
+      } else waiting.reject(new Error(reply.error));
     });
   });
   const fake = await ready;
@@ -156,7 +174,7 @@ async function startPeople() {
         webhook,
         secret: SECRET,
       };
-      return new Promise<RunFigures>((resolve, reject) => {
+      return new Promise<Measured>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         worker.postMessage(request);
       });
@@ -179,7 +197,7 @@ async function relaisSide(
   people: People,
   n: number,
   firstChat: number,
-): Promise<RunFigures> {
+): Promise<Measured> {
   const { prisma } = relais.db;
   const org = await prisma.organisation.findFirstOrThrow({ where: { slug: 'bench' } });
   const flowId = `bench-q${n}`;
@@ -314,7 +332,7 @@ async function pluginSide(
   people: People,
   n: number,
   firstChat: number,
-): Promise<RunFigures> {
+): Promise<Measured> {
   const chats = Array.from({ length: CHATS }, (_, i) => firstChat + i);
   for (const chat of chats) {
     await post(plugin.url, SECRET, {
@@ -378,37 +396,34 @@ async function openBenchDatabase() {
 }
 
 /** Rounds one after the other, as one set of figures. */
-async function inRounds(rounds: number, round: () => Promise<RunFigures>): Promise<RunFigures> {
-  const all: RunFigures = { updates: 0, seconds: 0, latencies: [], tail: [] };
+async function inRounds(rounds: number, round: () => Promise<Measured>): Promise<Measured> {
+  const all: Measured = {
+    updates: 0,
+    seconds: 0,
+    latencies: [],
+    tail: [],
+    busyMs: 0,
+    statements: 0,
+  };
   for (let i = 0; i < rounds; i++) {
     const f = await round();
     all.updates += f.updates;
     all.seconds += f.seconds;
+    all.busyMs += f.busyMs;
+    all.statements += f.statements;
     all.latencies.push(...f.latencies);
     all.tail.push(...f.tail);
   }
   return all;
 }
 
-interface Measured extends RunFigures {
-  busyMsPerUpdate: number;
-  statementsPerUpdate: number;
-}
-
 /**
- * Runs one side and adds what it cost the bots' thread (how long its event loop was
- * active, setting up the chats included) and the database (statements).
+ * Figures of a run, with what it cost while the chats answered: the bots' thread (how long
+ * its event loop was active) and the database (statements, PGlite only).
  */
-async function measure(side: () => Promise<RunFigures>): Promise<Measured> {
-  const loop = performance.eventLoopUtilization();
-  const before = statements.count;
-  const figures = await side();
-  const used = performance.eventLoopUtilization(loop);
-  return {
-    ...figures,
-    busyMsPerUpdate: used.active / figures.updates,
-    statementsPerUpdate: (statements.count - before) / figures.updates,
-  };
+interface Measured extends RunFigures {
+  busyMs: number;
+  statements: number;
 }
 
 export async function run(): Promise<void> {
@@ -460,14 +475,10 @@ export async function run(): Promise<void> {
       // A short questionnaire is done by several rounds of CHATS new chats, so that each
       // figure rests on about as many updates as the long one's.
       const rounds = Math.max(1, Math.round(UPDATES_PER_SIZE / (n * CHATS)));
-      const r = await measure(() =>
-        inRounds(rounds, () => relaisSide(relais, fake, n, nextChats())),
-      );
+      const r = await inRounds(rounds, () => relaisSide(relais, fake, n, nextChats()));
       await sleep(200);
       stateBytes.max = 0;
-      const p = await measure(() =>
-        inRounds(rounds, () => pluginSide(plugin, fake, n, nextChats())),
-      );
+      const p = await inRounds(rounds, () => pluginSide(plugin, fake, n, nextChats()));
       const state = stateBytes.max;
       const [rs, ps, rt, pt] = [r.latencies, p.latencies, r.tail, p.tail].map(summary) as [
         ReturnType<typeof summary>,
@@ -488,8 +499,8 @@ export async function run(): Promise<void> {
         'p50 ms': all.p50.toFixed(1),
         'p99 ms': all.p99.toFixed(1),
         'p50 ms, last 10 q.': tail.p50.toFixed(1),
-        'bot thread ms/update': m.busyMsPerUpdate.toFixed(1),
-        'SQL/update': db.counted ? m.statementsPerUpdate.toFixed(1) : '-',
+        'bot thread ms/update': (m.busyMs / m.updates).toFixed(1),
+        'SQL/update': db.counted ? (m.statements / m.updates).toFixed(1) : '-',
         state: kept,
       });
       rows.push(
@@ -503,7 +514,9 @@ export async function run(): Promise<void> {
         'p50 plugin÷Relais': (ps.p50 / rs.p50).toFixed(2),
         'p99 plugin÷Relais': (ps.p99 / rs.p99).toFixed(2),
         'p50 last 10 q. plugin÷Relais': (pt.p50 / rt.p50).toFixed(2),
-        'bot thread/update plugin÷Relais': (p.busyMsPerUpdate / r.busyMsPerUpdate).toFixed(2),
+        'bot thread/update plugin÷Relais': (p.busyMs / p.updates / (r.busyMs / r.updates)).toFixed(
+          2,
+        ),
       });
       const target = n <= 10 ? 1 : n >= 200 ? 5 : undefined;
       if (target !== undefined) {
