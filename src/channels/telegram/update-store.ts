@@ -7,7 +7,7 @@
 import type { Update } from 'grammy/types';
 import { v7 as uuidv7 } from 'uuid';
 import { BATCH_LINGER_MS, Batcher } from '../../conversations/batcher.js';
-import { insertSql } from '../../db/json-rows.js';
+import { insertRows } from '../../db/json-rows.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 
 /** A fresh row belongs to the instance that stored it for this long; then anyone retries it. */
@@ -95,7 +95,8 @@ export class UpdateStore {
   private async insert(
     items: { update: Update; chatKey: string; now: Date }[],
   ): Promise<(StoredUpdate | null)[]> {
-    const { sql, json } = insertSql<Row>(
+    const created = await insertRows<Row>(
+      this.prisma,
       'TelegramUpdate',
       items.map(({ update, chatKey, now }) => ({
         id: uuidv7(),
@@ -112,26 +113,6 @@ export class UpdateStore {
         returning: ['id', 'updateId', 'chatKey', 'payload', 'receivedAt', 'attempts'],
       },
     );
-    // The rows of updates handled meanwhile go in the same statement: on a busy bot, one
-    // round trip stores the new updates and deletes the handled ones. (A redelivery of one
-    // of those is not stored again: the old row is still there for this statement.)
-    const handled = this.takeHandled();
-    const write = handled.length
-      ? this.prisma.$queryRawUnsafe<Row[]>(
-          `WITH handled AS (DELETE FROM "TelegramUpdate" WHERE id = ANY($2::uuid[])) ${sql}`,
-          json,
-          handled,
-        )
-      : this.prisma.$queryRawUnsafe<Row[]>(sql, json);
-    if (handled.length) {
-      this.flushing = this.flushing.then(() =>
-        write.then(
-          () => undefined,
-          () => this.keepHandled(handled),
-        ),
-      );
-    }
-    const created = await write;
     const byId = new Map(created.map((r) => [Number(r.updateId), toStored(r)]));
     return items.map((i) => byId.get(i.update.update_id) ?? null);
   }
@@ -154,7 +135,10 @@ export class UpdateStore {
 
   /** Deletes the rows of the updates handled so far; resolves when they are gone. */
   flush(): Promise<void> {
-    const ids = this.takeHandled();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const ids = this.handled;
+    this.handled = [];
     if (ids.length) {
       this.flushing = this.flushing.then(async () => {
         try {
@@ -163,28 +147,15 @@ export class UpdateStore {
             ids,
           );
         } catch (error) {
-          this.keepHandled(ids);
+          // Tried again with the next ones; until then they are only kept a little longer.
+          this.handled.push(...ids);
+          this.flushTimer ??= setTimeout(() => void this.flush(), 1000);
+          this.flushTimer.unref?.();
           this.onError?.(error);
         }
       });
     }
     return this.flushing;
-  }
-
-  /** The handled rows waiting for deletion, now the caller's to delete. */
-  private takeHandled(): string[] {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const ids = this.handled;
-    this.handled = [];
-    return ids;
-  }
-
-  /** A deletion failed: tried again with the next ones; until then the rows stay a little. */
-  private keepHandled(ids: string[]): void {
-    this.handled.push(...ids);
-    this.flushTimer ??= setTimeout(() => void this.flush(), 1000);
-    this.flushTimer.unref?.();
   }
 
   /** Stops the retries of a failed deletion (the channel stops). */
