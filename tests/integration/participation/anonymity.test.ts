@@ -168,6 +168,8 @@ describe(`anonymity of what people answered (${usingPostgres ? 'PostgreSQL' : 'P
     expect(avis.createdAt.toISOString()).toBe('2026-03-17T00:00:00.000Z');
     const rows = await db.prisma.message.findMany({
       where: { personId: person, createdAt: { gte: new Date('2026-03-17T00:00:00Z') } },
+      // Ids are time-ordered: the order they came in (an updated row may move on disk).
+      orderBy: { id: 'asc' },
     });
     // "AVIS" is a keyword, not an answer; what came after it is gone.
     expect(rows.filter((m) => m.direction === 'inbound').map((m) => m.body)).toEqual([
