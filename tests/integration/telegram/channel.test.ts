@@ -7,7 +7,7 @@ import type { Update } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Relais } from '../../../src/app.js';
 import { createLinkCode } from '../../../src/channels/telegram/link-codes.js';
-import { enqueue } from '../../../src/messaging/outbox.js';
+import { type EnqueueRequest, enqueue } from '../../../src/messaging/outbox.js';
 import { createTestDatabase, type TestDatabase, usingPostgres } from '../../support/db.js';
 import { type FakeTelegramApi, startFakeTelegramApi } from '../../support/fakes/telegram-api.js';
 import { startTestRelais } from '../../support/relais.js';
@@ -70,6 +70,27 @@ async function imported(name: string, ref: string, chat?: number) {
     newCalls();
   }
   return person;
+}
+
+/** A message queued for a person's Telegram chat, as the services queue one. */
+function queueTelegram(
+  person: { id: string },
+  identityId: string,
+  fields: Pick<EnqueueRequest, 'text' | 'idempotencyKey'> & Partial<EnqueueRequest>,
+) {
+  return enqueue(
+    db.prisma,
+    {
+      organisationId: orgId,
+      personId: person.id,
+      identityId,
+      channel: 'telegram',
+      purpose: 'system',
+      urgent: true,
+      ...fields,
+    },
+    clock(),
+  );
 }
 
 async function counts() {
@@ -427,21 +448,13 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     });
     await sleep(100); // past the per-chat pause after the welcome message
     fake.fail({ status: 403, chatId: 999, times: 1 });
-    await enqueue(
-      db.prisma,
-      {
-        organisationId: orgId,
-        personId: person.id,
-        identityId: telegram.id,
-        channel: 'telegram',
-        text: 'Votre rendez-vous de jeudi est confirmé.',
-        buttons: [{ label: 'Merci', data: 'f:ok:yes' }],
-        purpose: 'appointment',
-        urgent: true,
-        idempotencyKey: 'test:403',
-      },
-      clock(),
-    );
+    await queueTelegram(person, telegram.id, {
+      text: 'Votre rendez-vous de jeudi est confirmé.',
+      buttons: [{ label: 'Merci', data: 'f:ok:yes' }],
+      purpose: 'appointment',
+      urgent: true,
+      idempotencyKey: 'test:403',
+    });
     await deliver(relais);
     expect(newCalls()).toEqual([
       'sendMessage 999 "Votre rendez-vous de jeudi est confirmé." [Merci] -> 403',
@@ -458,20 +471,12 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     });
     expect(sms.body).toBe('Votre rendez-vous de jeudi est confirmé.\n1. Merci');
     // Nothing more goes to the blocked chat...
-    await enqueue(
-      db.prisma,
-      {
-        organisationId: orgId,
-        personId: person.id,
-        identityId: telegram.id,
-        channel: 'telegram',
-        text: 'Un autre message.',
-        purpose: 'system',
-        urgent: true,
-        idempotencyKey: 'test:403:after',
-      },
-      clock(),
-    );
+    await queueTelegram(person, telegram.id, {
+      text: 'Un autre message.',
+      purpose: 'system',
+      urgent: true,
+      idempotencyKey: 'test:403:after',
+    });
     await deliver(relais);
     expect(newCalls()).toEqual([]);
     // ...but what was meant for it still reaches them, by SMS (they agreed to SMS).
@@ -487,20 +492,12 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
       body: 'Un autre message.',
     });
     // An SMS preview shows the first line too: the same rule as on Telegram.
-    await enqueue(
-      db.prisma,
-      {
-        organisationId: orgId,
-        personId: person.id,
-        identityId: telegram.id,
-        channel: 'telegram',
-        text: '\nVotre RSA : pièces à fournir.',
-        purpose: 'system',
-        urgent: true,
-        idempotencyKey: 'test:403:exposing',
-      },
-      clock(),
-    );
+    await queueTelegram(person, telegram.id, {
+      text: '\nVotre RSA : pièces à fournir.',
+      purpose: 'system',
+      urgent: true,
+      idempotencyKey: 'test:403:exposing',
+    });
     await deliver(relais);
     expect((await smsOf('test:403:exposing:fallback:sms')).body).toBe(
       'Relais\nVotre RSA : pièces à fournir.',
@@ -545,20 +542,12 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     });
     await sleep(100);
     fake.fail({ status: 502, chatId: 1010, times: 1 });
-    const { id } = await enqueue(
-      db.prisma,
-      {
-        organisationId: orgId,
-        personId: person.id,
-        identityId: telegram.id,
-        channel: 'telegram',
-        text: 'Rappel : atelier demain.',
-        purpose: 'system',
-        urgent: true,
-        idempotencyKey: 'test:5xx',
-      },
-      clock(),
-    );
+    const { id } = await queueTelegram(person, telegram.id, {
+      text: 'Rappel : atelier demain.',
+      purpose: 'system',
+      urgent: true,
+      idempotencyKey: 'test:5xx',
+    });
     await relais.services.dispatcher.drain();
     const waiting = await db.prisma.message.findUniqueOrThrow({ where: { id } });
     expect(waiting).toMatchObject({ status: 'queued', failureKind: 'transient' });
@@ -578,24 +567,16 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     const telegram = await db.prisma.channelIdentity.findFirstOrThrow({
       where: { personId: person.id, channel: 'telegram' },
     });
-    const { id } = await enqueue(
-      db.prisma,
-      {
-        organisationId: orgId,
-        personId: person.id,
-        identityId: telegram.id,
-        channel: 'telegram',
-        text: 'Venez-vous jeudi ?',
-        buttons: [
-          { label: 'Oui', data: 'f:jeudi:yes' },
-          { label: 'Non', data: `f:jeudi:${'n'.repeat(60)}` },
-        ],
-        purpose: 'system',
-        urgent: true,
-        idempotencyKey: 'test:64',
-      },
-      clock(),
-    );
+    const { id } = await queueTelegram(person, telegram.id, {
+      text: 'Venez-vous jeudi ?',
+      buttons: [
+        { label: 'Oui', data: 'f:jeudi:yes' },
+        { label: 'Non', data: `f:jeudi:${'n'.repeat(60)}` },
+      ],
+      purpose: 'system',
+      urgent: true,
+      idempotencyKey: 'test:64',
+    });
     await deliver(relais);
     expect(newCalls()).toEqual([]);
     expect(await db.prisma.message.findUniqueOrThrow({ where: { id } })).toMatchObject({
@@ -614,20 +595,12 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     const before = fake.delivered(1313).length;
     // Telegram sends the message, but the connection is cut before its answer arrives.
     fake.fail({ status: 'cut', chatId: 1313, times: 1 });
-    const { id } = await enqueue(
-      db.prisma,
-      {
-        organisationId: orgId,
-        personId: person.id,
-        identityId: telegram.id,
-        channel: 'telegram',
-        text: 'Atelier CV lundi à 14 h.',
-        purpose: 'system',
-        urgent: true,
-        idempotencyKey: 'test:cut',
-      },
-      clock(),
-    );
+    const { id } = await queueTelegram(person, telegram.id, {
+      text: 'Atelier CV lundi à 14 h.',
+      purpose: 'system',
+      urgent: true,
+      idempotencyKey: 'test:cut',
+    });
     const { dispatcher } = relais.services;
     await dispatcher.drain();
     await dispatcher.drain();
@@ -656,20 +629,12 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     });
     await sleep(100);
     fake.fail({ status: 429, retryAfter: 3, chatId: 1111, times: 1 });
-    const { id } = await enqueue(
-      db.prisma,
-      {
-        organisationId: orgId,
-        personId: person.id,
-        identityId: telegram.id,
-        channel: 'telegram',
-        text: 'Nouvelle date proposée.',
-        purpose: 'system',
-        urgent: true,
-        idempotencyKey: 'test:429',
-      },
-      clock(),
-    );
+    const { id } = await queueTelegram(person, telegram.id, {
+      text: 'Nouvelle date proposée.',
+      purpose: 'system',
+      urgent: true,
+      idempotencyKey: 'test:429',
+    });
     const sentAt = clock().getTime();
     await relais.services.dispatcher.runOnce();
     const waiting = await db.prisma.message.findUniqueOrThrow({ where: { id } });
