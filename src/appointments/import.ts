@@ -725,37 +725,33 @@ export class Importer {
         const identities: Prisma.ChannelIdentityCreateManyInput[] = [];
         const replaced: string[] = [];
         const replacedEmails: string[] = [];
+        // An address from the agents' file: its consent is recorded as given at the import.
+        const imported = (
+          personId: string,
+          channel: 'email' | 'sms',
+          address: string,
+        ): Prisma.ChannelIdentityCreateManyInput => ({
+          id: uuidv7(now.getTime()),
+          organisationId: org.id,
+          personId,
+          channel,
+          address,
+          consent: 'granted',
+          consentAt: now,
+          consentSource: 'import',
+          createdAt: now,
+        });
         for (const r of valid) {
           const personId = personIds.get(r.ref) as string;
           // An email address too, when the file has one: copies of appointment messages
           // go to it if the organisation sends them (settings emailCopy).
           if (r.email && !emails.has(r.email)) {
             if (known.has(r.ref)) replacedEmails.push(personId);
-            identities.push({
-              id: uuidv7(now.getTime()),
-              organisationId: org.id,
-              personId,
-              channel: 'email',
-              address: r.email,
-              consent: 'granted',
-              consentAt: now,
-              consentSource: 'import',
-              createdAt: now,
-            });
+            identities.push(imported(personId, 'email', r.email));
           }
           if (numbers.has(r.phone)) continue;
           if (known.has(r.ref)) replaced.push(personId);
-          identities.push({
-            id: uuidv7(now.getTime()),
-            organisationId: org.id,
-            personId,
-            channel: 'sms',
-            address: r.phone,
-            consent: 'granted',
-            consentAt: now,
-            consentSource: 'import',
-            createdAt: now,
-          });
+          identities.push(imported(personId, 'sms', r.phone));
         }
         if (replacedEmails.length) {
           await tx.channelIdentity.updateMany({
