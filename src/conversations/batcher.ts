@@ -7,13 +7,6 @@
 // by side: the later one waits for the next batch, so a person's messages apply in the
 // order they came.
 
-/**
- * How long a batch waits for company when the previous one has just ended. None: messages
- * already gather while a batch is in flight, and a wait made one person's quick answers
- * (or a chat's) slower each time without making the Telegram bench faster.
- */
-export const BATCH_LINGER_MS = 0;
-
 export interface BatcherOptions<T> {
   /** Messages with the same key are handled one after the other, in arrival order. */
   keyOf(item: T): string;
@@ -21,11 +14,6 @@ export interface BatcherOptions<T> {
   maxSize: number;
   /** Batches running side by side (1 on the embedded database: it has one connection). */
   maxInFlight: number;
-  /**
-   * Under load (a batch ended less than this long ago), a new batch waits this long for
-   * company before it starts; idle, it starts at once. 0: never wait.
-   */
-  lingerMs?: number;
 }
 
 interface Waiting<T, R> {
@@ -38,8 +26,6 @@ export class Batcher<T, R> {
   private queue: Waiting<T, R>[] = [];
   private readonly busyKeys = new Set<string>();
   private inFlight = 0;
-  private lastEnded = Number.NEGATIVE_INFINITY;
-  private lingering: NodeJS.Timeout | undefined;
 
   /**
    * `run` handles one batch and gives one outcome per item, in order: a value, or the
@@ -58,28 +44,12 @@ export class Batcher<T, R> {
   }
 
   private pump(): void {
-    const linger = this.options.lingerMs ?? 0;
-    if (
-      linger > 0 &&
-      !this.lingering &&
-      this.queue.length < this.options.maxSize &&
-      performance.now() - this.lastEnded < linger
-    ) {
-      this.lingering = setTimeout(() => {
-        this.lingering = undefined;
-        this.lastEnded = Number.NEGATIVE_INFINITY;
-        this.pump();
-      }, linger);
-      return;
-    }
-    if (this.lingering) return;
     while (this.inFlight < this.options.maxInFlight && this.queue.length) {
       const batch = this.take();
       if (!batch.length) return;
       this.inFlight++;
       void this.execute(batch).finally(() => {
         this.inFlight--;
-        this.lastEnded = performance.now();
         for (const w of batch) this.busyKeys.delete(this.options.keyOf(w.item));
         this.pump();
       });

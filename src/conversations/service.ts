@@ -40,7 +40,7 @@ import type { i18n } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
 import { newMessageId } from '../messaging/outbox.js';
 import { type FireOutcome, scheduleFire } from '../scheduling/fires.js';
-import { BATCH_LINGER_MS, Batcher } from './batcher.js';
+import { Batcher } from './batcher.js';
 import type { FlowRegistry } from './flow-registry.js';
 import { contactLine, helpText, type Texts, textsFor } from './texts.js';
 import { Writes } from './writes.js';
@@ -174,7 +174,6 @@ export class ConversationService {
       keyOf: (e) => `${e.channel}\n${e.address}`,
       maxSize: 50,
       maxInFlight: deps.maxBatchesInFlight ?? 1,
-      lingerMs: BATCH_LINGER_MS,
     });
   }
 

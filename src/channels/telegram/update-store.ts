@@ -6,7 +6,7 @@
 // nothing here ever logs it.
 import type { Update } from 'grammy/types';
 import { v7 as uuidv7 } from 'uuid';
-import { BATCH_LINGER_MS, Batcher } from '../../conversations/batcher.js';
+import { Batcher } from '../../conversations/batcher.js';
 import { insertRows } from '../../db/json-rows.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 
@@ -77,7 +77,6 @@ export class UpdateStore {
       keyOf: (i) => String(i.update.update_id),
       maxSize: 500,
       maxInFlight: 1,
-      lingerMs: BATCH_LINGER_MS,
     });
   }
 

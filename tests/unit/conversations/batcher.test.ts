@@ -10,7 +10,7 @@ interface Item {
   fail?: boolean;
 }
 
-function recorder(options: { lingerMs?: number; maxInFlight?: number; maxSize?: number } = {}) {
+function recorder(options: { maxInFlight?: number; maxSize?: number } = {}) {
   const batches: number[][] = [];
   let running = 0;
   let maxRunning = 0;
@@ -27,7 +27,6 @@ function recorder(options: { lingerMs?: number; maxInFlight?: number; maxSize?: 
       keyOf: (i) => i.key,
       maxSize: options.maxSize ?? 50,
       maxInFlight: options.maxInFlight ?? 1,
-      lingerMs: options.lingerMs ?? 0,
     },
   );
   return { batcher, batches, maxRunning: () => maxRunning };
@@ -86,19 +85,6 @@ describe('Batcher', () => {
       { keyOf: (i) => i.key, maxSize: 10, maxInFlight: 1 },
     );
     await expect(batcher.submit({ key: 'a', n: 1 })).rejects.toThrow('database down');
-  });
-
-  it('under load, waits a little for company instead of starting batches of one', async () => {
-    const { batcher, batches } = recorder({ lingerMs: 30 });
-    await batcher.submit({ key: 'a', n: 1 });
-    // Just after a batch: the next one waits 30 ms and takes what came meanwhile.
-    const later = [batcher.submit({ key: 'b', n: 2 })];
-    await sleep(5);
-    later.push(batcher.submit({ key: 'c', n: 3 }));
-    await sleep(5);
-    later.push(batcher.submit({ key: 'd', n: 4 }));
-    await Promise.all(later);
-    expect(batches).toEqual([[1], [2, 3, 4]]);
   });
 
   it('caps a batch at maxSize', async () => {
