@@ -80,14 +80,14 @@ export function newMessageId(): string {
 /** What an organisation's SMS settings change in a message: accents kept or not. */
 type SmsAccents = Map<string, 'keep' | 'transliterate'>;
 
-async function smsAccentsOf(db: Db, reqs: EnqueueRequest[], known?: SmsAccents) {
-  const accents: SmsAccents = known ?? new Map();
-  const missing = [
+async function smsAccentsOf(db: Db, reqs: EnqueueRequest[]) {
+  const accents: SmsAccents = new Map();
+  const orgIds = [
     ...new Set(reqs.filter((r) => r.channel === 'sms').map((r) => r.organisationId)),
-  ].filter((id) => !accents.has(id));
-  if (missing.length) {
+  ];
+  if (orgIds.length) {
     const orgs = await db.organisation.findMany({
-      where: { id: { in: missing } },
+      where: { id: { in: orgIds } },
       select: { id: true, smsAccents: true },
     });
     for (const o of orgs) accents.set(o.id, o.smsAccents);
@@ -158,13 +158,12 @@ export async function enqueue(
 
 /**
  * The outbox rows of many requests (the replies of a batch of answers), each with its own
- * id and time. `accents` caches organisations' SMS settings across calls.
+ * id and time.
  */
 export async function messageRows(
   db: Db,
   reqs: (EnqueueRequest & { id: string; at: Date })[],
-  accents?: SmsAccents,
 ): Promise<ReturnType<typeof rowOf>[]> {
-  const known = await smsAccentsOf(db, reqs, accents);
+  const known = await smsAccentsOf(db, reqs);
   return reqs.map((r) => rowOf(r, r.at, known));
 }
