@@ -82,9 +82,7 @@ type SmsAccents = Map<string, 'keep' | 'transliterate'>;
 
 async function smsAccentsOf(db: Db, reqs: EnqueueRequest[]) {
   const accents: SmsAccents = new Map();
-  const orgIds = [
-    ...new Set(reqs.filter((r) => r.channel === 'sms').map((r) => r.organisationId)),
-  ];
+  const orgIds = [...new Set(reqs.filter((r) => r.channel === 'sms').map((r) => r.organisationId))];
   if (orgIds.length) {
     const orgs = await db.organisation.findMany({
       where: { id: { in: orgIds } },
