@@ -127,14 +127,16 @@ function answerUpdate(chat: number, question: FakeCall, i: number): Update {
   } as Update;
 }
 
-export async function post(url: string, secret: string, update: Update): Promise<void> {
+/** POSTs an update to a bot's webhook; resolves with the bot's answer (JSON). */
+export async function post(url: string, secret: string, update: Update): Promise<unknown> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret },
     body: JSON.stringify(update),
   });
-  await res.arrayBuffer();
+  const text = await res.text();
   if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+  return text ? JSON.parse(text) : undefined;
 }
 
 /**
@@ -143,6 +145,7 @@ export async function post(url: string, secret: string, update: Update): Promise
  * the chat has received when the first question is there.
  */
 async function answerAll(
+  fake: FakeTelegramApi,
   inbox: Inbox,
   request: Extract<Request, { type: 'answer' }>,
   onStart: () => void,
@@ -161,7 +164,8 @@ async function answerAll(
       for (let i = 0; i < n; i++) {
         const expected = inbox.count(chat) + 1;
         const t0 = now();
-        await post(webhook, secret, answerUpdate(chat, question, i));
+        // A method in the bot's answer is carried out, as Telegram does (webhook reply).
+        fake.webhookReply(await post(webhook, secret, answerUpdate(chat, question, i)), t0);
         question = await inbox.nth(chat, expected);
         const latency = question.at - t0;
         latencies.push(latency);
@@ -181,7 +185,7 @@ async function serve(port: NonNullable<typeof parentPort>): Promise<void> {
       return;
     }
     const onStart = () => port.postMessage({ type: 'started', id: request.id } satisfies Reply);
-    answerAll(inbox, request, onStart).then(
+    answerAll(fake, inbox, request, onStart).then(
       (figures) => port.postMessage({ type: 'answered', id: request.id, figures } satisfies Reply),
       (error: unknown) =>
         port.postMessage({ type: 'failed', id: request.id, error: String(error) } satisfies Reply),

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Update } from 'grammy/types';
 import type { Relais } from '../../src/app.js';
 import type { TelegramModule } from '../../src/channels/telegram/index.js';
-import type { FakeCall, FakeTelegramApi } from './fakes/telegram-api.js';
+import { type FakeCall, type FakeTelegramApi, fakeAt, now } from './fakes/telegram-api.js';
 
 export const WEBHOOK_SECRET = 'test-webhook-secret_0123456789';
 
@@ -134,13 +134,17 @@ export class TelegramUser {
   }
 }
 
-/** POSTs an update to Relais' webhook as Telegram would. */
+/**
+ * POSTs an update to Relais' webhook as Telegram would, and like Telegram carries out a
+ * method Relais put in its answer (a webhook reply), on the fake Relais talks to.
+ */
 export async function postUpdate(
   relais: Relais,
   update: Update | Record<string, unknown>,
   secret: string | null = WEBHOOK_SECRET,
 ): Promise<Response> {
-  return fetch(`${relais.url}/telegram/webhook`, {
+  const postedAt = now();
+  const res = await fetch(`${relais.url}/telegram/webhook`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -148,6 +152,10 @@ export async function postUpdate(
     },
     body: JSON.stringify(update),
   });
+  const text = await res.text();
+  const fake = fakeAt(relais.config.TELEGRAM_API_ROOT);
+  if (res.status === 200 && fake) fake.webhookReply(JSON.parse(text), postedAt);
+  return new Response(text, { status: res.status, headers: res.headers });
 }
 
 /** Posts an update and waits until Relais has handled it (not yet sent the replies). */

@@ -82,7 +82,16 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
     chatIntervalMs: config.TELEGRAM_CHAT_INTERVAL_MS,
   });
   const sender = new TelegramSender({ api: bot.api, throttle, logger });
-  installHandlers(bot, { ...ctx, sender });
+  /**
+   * Button presses whose spinner the webhook's answer already stopped (a webhook reply,
+   * below): their handling does not call answerCallbackQuery again.
+   */
+  const answeredInReply = new Set<number>();
+  installHandlers(bot, {
+    ...ctx,
+    sender,
+    callbackAnswered: (updateId) => answeredInReply.delete(updateId),
+  });
   installOnboarding(conversations, i18n);
 
   const store = new UpdateStore(ctx.prisma, botIdOf(token));
@@ -348,11 +357,28 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
         // Stored, then acknowledged, then handled: Telegram waits for one insert only, and
         // an update it has let go of is never lost (update-store.ts). Not stored: a 500,
         // and Telegram sends it again.
+        let fresh: boolean;
         try {
-          await accept([update]);
+          fresh = (await accept([update])).length > 0;
         } catch (error) {
           logger.error({ err: message(error) }, 'telegram webhook: the update could not be stored');
           return reply.code(500).send({ error: 'the update could not be stored; send it again' });
+        }
+        // A press on a button in a private chat: the answer to Telegram stops the button's
+        // spinner at once (a webhook reply, the Bot API's own way to make one call without
+        // a request of its own; its outcome is not known, and answering a press needs none).
+        // A group's press is answered by the handler, with the refusal; a press Telegram
+        // sends again once it was stored is not answered twice.
+        const press = update.callback_query;
+        if (fresh && press?.id && press.message?.chat.type === 'private') {
+          answeredInReply.add(update.update_id);
+          if (answeredInReply.size > 10_000) {
+            const oldest = answeredInReply.values().next().value;
+            if (oldest !== undefined) answeredInReply.delete(oldest);
+          }
+          return reply
+            .code(200)
+            .send({ method: 'answerCallbackQuery', callback_query_id: press.id });
         }
         return reply.code(200).send({ ok: true });
       });

@@ -59,6 +59,8 @@ export function chatKeyOf(update: Update): string {
 
 export interface UpdateHandlerDeps extends ChannelContext {
   sender: TelegramSender;
+  /** True once for a press the webhook's answer already answered (index.ts). */
+  callbackAnswered?: (updateId: number) => boolean;
 }
 
 type Reply = { text: string; buttons?: { label: string; data: string }[] };
@@ -511,10 +513,10 @@ export function installHandlers(bot: Bot, deps: UpdateHandlerDeps): void {
     const data = ctx.callbackQuery.data;
     // The spinner on the button stops at once; the old keyboard goes away, so an earlier
     // question cannot be answered again by mistake (the engine would refuse it anyway).
-    const done = ctx
-      .answerCallbackQuery()
-      .then(noop, noop)
-      .then(() => removeKeyboard(ctx));
+    const answered = deps.callbackAnswered?.(ctx.update.update_id)
+      ? Promise.resolve()
+      : ctx.answerCallbackQuery().then(noop, noop);
+    const done = answered.then(() => removeKeyboard(ctx));
     try {
       if (parseFlowButtonData(data)) await forward(ctx, { buttonData: data });
       else if (data.startsWith(LANGUAGE_DATA))

@@ -9,7 +9,11 @@ import type { Relais } from '../../../src/app.js';
 import { createLinkCode } from '../../../src/channels/telegram/link-codes.js';
 import { type EnqueueRequest, enqueue } from '../../../src/messaging/outbox.js';
 import { createTestDatabase, type TestDatabase, usingPostgres } from '../../support/db.js';
-import { type FakeTelegramApi, startFakeTelegramApi } from '../../support/fakes/telegram-api.js';
+import {
+  type FakeCall,
+  type FakeTelegramApi,
+  startFakeTelegramApi,
+} from '../../support/fakes/telegram-api.js';
 import { startTestRelais } from '../../support/relais.js';
 import {
   callLines,
@@ -773,6 +777,16 @@ describe('long polling', () => {
         where: { channel: 'telegram', address: '4242' },
       });
       expect(identity.organisationId).toBe(otherOrgId);
+      // Without a webhook to answer, a press is answered by a request of its own.
+      const question = pollingFake.delivered(4242).at(-1) as FakeCall;
+      const press = lucas.press(question, /./);
+      pollingFake.pushUpdates(press as never);
+      await pollingFake.waitFor(() =>
+        pollingFake.calls.some((c) => c.method === 'answerCallbackQuery'),
+      );
+      const answer = pollingFake.calls.find((c) => c.method === 'answerCallbackQuery');
+      expect(answer?.params).toEqual({ callback_query_id: press.callback_query?.id });
+      expect(answer?.viaWebhook).toBeUndefined();
       // No webhook route in polling mode.
       expect((await postUpdate(polling, lucas.message('/aide'))).status).toBe(404);
     } finally {

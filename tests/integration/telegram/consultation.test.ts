@@ -190,9 +190,10 @@ describe(`a consultation on Telegram (${usingPostgres ? 'PostgreSQL' : 'PGlite'}
       'editMessageReplyMarkup 5550001 []',
       `sendMessage 5550001 "Qu'est-ce qui vous pose problème pour vous déplacer ?\\nTouchez une réponse, ou écrivez les numéros de plusieurs réponses." [1. Je n'ai pas le permis / 2. Je n'ai pas de voiture / 3. L'essence est chère / 4. Les horaires des bus / 5. C'est trop loin / 6. Aucun problème]`,
     ]);
-    expect(fake.calls.find((c) => c.method === 'answerCallbackQuery')?.params).toEqual({
-      callback_query_id: pressed.callback_query?.id,
-    });
+    // The spinner is stopped by the webhook's own answer (a webhook reply), not a request.
+    const answer = fake.calls.find((c) => c.method === 'answerCallbackQuery');
+    expect(answer?.params).toEqual({ callback_query_id: pressed.callback_query?.id });
+    expect(answer?.viaWebhook).toBe(true);
 
     // 4. The same update delivered again by Telegram: handled once.
     await send(relais, pressed);

@@ -2,7 +2,9 @@
 // TELEGRAM_API_ROOT=<fake.url>: it serves /bot<token>/<method>, records every call (method,
 // params, time, the status it answered) and can be told to fail on demand: 429 with
 // retry_after, 403 "bot was blocked by the user", 5xx; for a number of calls, for one chat,
-// or for a time. Long polling (getUpdates) serves the updates a test pushes.
+// or for a time. Long polling (getUpdates) serves the updates a test pushes. A method the
+// bot put in its answer to a webhook POST (a "webhook reply") is carried out as Telegram
+// does, by webhookReply: whoever posts updates hands it the answer (fakeAt finds the fake).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +19,8 @@ export interface FakeCall {
   token: string;
   /** What the fake answered (ok calls): a sent message carries its message_id. */
   result?: unknown;
+  /** Made by the bot in its answer to a webhook POST, not by a request of its own. */
+  viaWebhook?: true;
 }
 
 export interface FailureRule {
@@ -58,6 +62,12 @@ export interface FakeTelegramApi {
   ok(method: string): FakeCall[];
   /** sendMessage calls answered with ok: true (what reached people). */
   delivered(chatId?: number | string): FakeCall[];
+  /**
+   * The bot's answer to a webhook POST made at `postedAt` (now()): a method in it is
+   * carried out and recorded as Telegram would, after the calls that came before the POST
+   * (Telegram runs it once the answer arrives; the bot may have made other calls meanwhile).
+   */
+  webhookReply(answer: unknown, postedAt: number): void;
   fail(rule: FailureRule): void;
   clearFailures(): void;
   /** Makes updates available to getUpdates (update_id is assigned when missing). */
@@ -68,6 +78,14 @@ export interface FakeTelegramApi {
   waitFor(predicate: (calls: FakeCall[]) => boolean, timeoutMs?: number): Promise<void>;
   reset(): void;
   close(): Promise<void>;
+}
+
+/** The fakes running in this process, by API root. */
+const running = new Map<string, FakeTelegramApi>();
+
+/** The fake serving this API root (a Relais' TELEGRAM_API_ROOT), if it runs here. */
+export function fakeAt(apiRoot: string): FakeTelegramApi | undefined {
+  return running.get(apiRoot.replace(/\/+$/, ''));
 }
 
 export const FAKE_TOKEN = '123456789:AAFakeTokenForTheTestsOnly_0123456789';
@@ -119,9 +137,8 @@ export async function startFakeTelegramApi(
   const watchers = new Set<() => void>();
   const listeners = new Set<(call: FakeCall) => void>();
 
-  const notify = () => {
-    const last = calls.at(-1);
-    if (last) for (const l of [...listeners]) l(last);
+  const notify = (call = calls.at(-1)) => {
+    if (call) for (const l of [...listeners]) l(call);
     for (const w of [...watchers]) w();
   };
 
@@ -289,7 +306,7 @@ export async function startFakeTelegramApi(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
-  return {
+  const fake: FakeTelegramApi = {
     url: `http://127.0.0.1:${port}`,
     token,
     botInfo,
@@ -302,6 +319,24 @@ export async function startFakeTelegramApi(
           c.status === 200 &&
           (chatId === undefined || String(c.params.chat_id) === String(chatId)),
       ),
+    webhookReply(answer, postedAt) {
+      if (typeof answer !== 'object' || answer === null) return;
+      const { method, ...params } = answer as Record<string, unknown>;
+      if (typeof method !== 'string') return;
+      let at = calls.length;
+      while (at > 0 && (calls[at - 1] as FakeCall).at > postedAt) at--;
+      const call: FakeCall = {
+        method,
+        params,
+        at: postedAt,
+        status: 200,
+        token,
+        result: result(method, params),
+        viaWebhook: true,
+      };
+      calls.splice(at, 0, call);
+      notify(call);
+    },
     fail(rule) {
       rules.push({
         ...rule,
@@ -350,8 +385,11 @@ export async function startFakeTelegramApi(
     },
     async close() {
       for (const wake of [...pollers]) wake();
+      running.delete(fake.url);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  running.set(fake.url, fake);
+  return fake;
 }
