@@ -90,6 +90,7 @@ export async function startRelais(config: Config, options: StartOptions = {}): P
       databaseUrl: config.DATABASE_URL,
       dataDir: config.DATA_DIR,
       poolSize: config.DATABASE_POOL_SIZE,
+      preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     }));
   const { prisma } = db;
   const workers: Worker[] = [];

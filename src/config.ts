@@ -127,6 +127,8 @@ const envShape = z.object({
     .min(1, { error: 'expected a whole number from 1 to 100' })
     .max(100, { error: 'expected a whole number from 1 to 100' })
     .default(10),
+  /** Prepare repeated statements on the server's connections (src/db/prepared.ts). */
+  DATABASE_PREPARED_STATEMENTS: bool.default(true),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

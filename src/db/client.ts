@@ -11,6 +11,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { type FolderLock, lockFolder } from './folder-lock.js';
 import { applyMigrations } from './migrations.js';
+import { preparedStatementNames } from './prepared.js';
 import { redactUrl } from './redact-url.js';
 
 export type { PrismaClient } from '../generated/prisma/client.js';
@@ -40,6 +41,8 @@ export interface DatabaseOptions {
   /** A PGlite instance to use as is (tests load a migrated snapshot into it). */
   pglite?: PGlite;
   poolSize?: number;
+  /** Prepare repeated statements on a server's connections (default true; see prepared.ts). */
+  preparedStatements?: boolean;
 }
 
 // Arbitrary but fixed: every Relais instance contends for the same advisory lock, for
@@ -49,7 +52,13 @@ const STARTUP_LOCK_KEY = 0x52_45_4c_41_49_53n; // "RELAIS"
 const inProcessQueues = new WeakMap<PGlite, Promise<void>>();
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  if (options.databaseUrl) {
+    return openPostgres(
+      options.databaseUrl,
+      options.poolSize ?? 10,
+      options.preparedStatements ?? true,
+    );
+  }
   let pglite = options.pglite;
   let location = 'memory';
   let lock: FolderLock | undefined;
@@ -104,7 +113,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 // must fail a connection attempt rather than hold it, and with it a request, forever.
 const CONNECTION_TIMEOUT_MS = 5_000;
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
+async function openPostgres(
+  url: string,
+  poolSize: number,
+  preparedStatements: boolean,
+): Promise<Database> {
   // A session-level advisory lock on a connection of its own: a second instance waits
   // here, then finds the work done (every migration applied, the demo loaded).
   const exclusive = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -123,13 +136,16 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       await client.end();
     }
   };
-  const factory = new PrismaPg({
-    connectionString: url,
-    max: poolSize,
-    connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
-    // Notices a connection whose server vanished without closing it.
-    keepAlive: true,
-  });
+  const factory = new PrismaPg(
+    {
+      connectionString: url,
+      max: poolSize,
+      connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+      // Notices a connection whose server vanished without closing it.
+      keepAlive: true,
+    },
+    preparedStatements ? { statementNameGenerator: preparedStatementNames() } : undefined,
+  );
   const prisma = new PrismaClient({ adapter: factory });
   return {
     prisma,
