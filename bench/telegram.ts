@@ -30,6 +30,7 @@
 //   BENCH_CHATS=10 BENCH_SIZES=10,200,600 npm run bench -- telegram      other sizes
 //   BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres ...   on PostgreSQL
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
@@ -135,6 +136,8 @@ async function startPeople() {
       // its first question): setting the chats up is not an update.
       loop?: ReturnType<typeof performance.eventLoopUtilization>;
       statements?: number;
+      machine?: number;
+      postgres?: Map<string, number>;
     }
   >();
   let nextId = 1;
@@ -147,11 +150,15 @@ async function startPeople() {
       else if (reply.type === 'started') {
         waiting.loop = performance.eventLoopUtilization();
         waiting.statements = statements.count;
+        waiting.machine = machineBusyMs();
+        waiting.postgres = postgresTicks();
       } else if (reply.type === 'answered') {
         const used = performance.eventLoopUtilization(waiting.loop);
         waiting.resolve({
           ...reply.figures,
           busyMs: used.active,
+          machineMs: machineBusyMs() - (waiting.machine ?? 0),
+          postgresMs: postgresMsSince(waiting.postgres),
           statements: statements.count - (waiting.statements ?? 0),
         });
       } else waiting.reject(new Error(reply.error));
@@ -352,8 +359,13 @@ async function pluginSide(
 
 // --- Run ---------------------------------------------------------------------------
 
-/** SQL statements the database received (PGlite only: counted on its protocol input). */
-const statements = { count: 0 };
+/** SQL statements the database received (PGlite: counted on its protocol input; PostgreSQL:
+ * the queries node-postgres sent, which Prisma's adapter uses). */
+const statements = {
+  count: 0,
+  /** With BENCH_SQL=1 (PostgreSQL): how often each statement was sent, printed at the end. */
+  byText: process.env.BENCH_SQL ? new Map<string, { count: number; ms: number }>() : undefined,
+};
 
 /**
  * The embedded PGlite in memory, or with BENCH_DATABASE_URL (a PostgreSQL server's admin
@@ -376,7 +388,7 @@ async function openBenchDatabase() {
       return raw(message, options);
     };
     const db = await openDatabase({ pglite });
-    return Object.assign(db, { counted: true, dispose: () => pglite.close() });
+    return Object.assign(db, { dispose: () => pglite.close() });
   }
   const name = `relais_bench_${randomBytes(4).toString('hex')}`;
   const run = async (sql: string) => {
@@ -386,11 +398,39 @@ async function openBenchDatabase() {
     await client.end();
   };
   await run(`CREATE DATABASE ${name}`);
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    statements.count++;
+    if (statements.byText) {
+      const first = args[0] as string | { text?: string };
+      const text = (typeof first === 'string' ? first : (first?.text ?? '?'))
+        .replace(/\s+/g, ' ')
+        .slice(0, 90);
+      const seen = statements.byText.get(text) ?? { count: 0, ms: 0 };
+      seen.count++;
+      statements.byText.set(text, seen);
+      const started = performance.now();
+      const took = () => {
+        seen.ms += performance.now() - started;
+      };
+      // Through the pool, with a callback; in a transaction, a promise.
+      const last = args.at(-1);
+      if (typeof last === 'function') {
+        args[args.length - 1] = (...r: unknown[]) => {
+          took();
+          return (last as (...a: unknown[]) => unknown)(...r);
+        };
+      }
+      const result = (query as (...a: unknown[]) => unknown).apply(this, args);
+      if (result instanceof Promise) void result.then(took, () => {});
+      return result;
+    }
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
   const url = new URL(admin);
   url.pathname = `/${name}`;
   const db = await openDatabase({ databaseUrl: url.toString(), poolSize: 10 });
   return Object.assign(db, {
-    counted: false,
     dispose: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   });
 }
@@ -403,6 +443,8 @@ async function inRounds(rounds: number, round: () => Promise<Measured>): Promise
     latencies: [],
     tail: [],
     busyMs: 0,
+    machineMs: 0,
+    postgresMs: 0,
     statements: 0,
   };
   for (let i = 0; i < rounds; i++) {
@@ -410,6 +452,8 @@ async function inRounds(rounds: number, round: () => Promise<Measured>): Promise
     all.updates += f.updates;
     all.seconds += f.seconds;
     all.busyMs += f.busyMs;
+    all.machineMs += f.machineMs;
+    all.postgresMs += f.postgresMs;
     all.statements += f.statements;
     all.latencies.push(...f.latencies);
     all.tail.push(...f.tail);
@@ -423,7 +467,57 @@ async function inRounds(rounds: number, round: () => Promise<Measured>): Promise
  */
 interface Measured extends RunFigures {
   busyMs: number;
+  /** CPU time the whole machine used (every process: bots, database, fake Bot API). */
+  machineMs: number;
+  /** CPU time of the PostgreSQL server (a server on this machine; PGlite is in the bots' thread). */
+  postgresMs: number;
   statements: number;
+}
+
+/** CPU time used so far by each process of a PostgreSQL server on this machine (Linux). */
+function postgresTicks(): Map<string, number> {
+  const ticks = new Map<string, number>();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid));
+  } catch {
+    return ticks;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks.set(pid, Number(fields[11]) + Number(fields[12])); // utime + stime
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks;
+}
+
+/**
+ * Milliseconds of CPU the PostgreSQL server's processes used since `before` (a process
+ * that ended meanwhile is not counted: the pool keeps its connections during a run).
+ */
+function postgresMsSince(before: Map<string, number> | undefined): number {
+  let ticks = 0;
+  for (const [pid, now] of postgresTicks()) ticks += now - (before?.get(pid) ?? 0);
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** Busy CPU time of the whole machine so far, all cores (Linux /proc/stat; 0 elsewhere). */
+function machineBusyMs(): number {
+  try {
+    const cpu = readFileSync('/proc/stat', 'latin1').split('\n')[0]?.split(/\s+/).slice(1);
+    if (!cpu) return 0;
+    // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+    const [user, nice, system, , , irq, softirq, steal] = cpu.map(Number);
+    const ticks = [user, nice, system, irq, softirq, steal].reduce((a = 0, b = 0) => a + b, 0);
+    return ((ticks ?? 0) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
 }
 
 export async function run(): Promise<void> {
@@ -500,7 +594,10 @@ export async function run(): Promise<void> {
         'p99 ms': all.p99.toFixed(1),
         'p50 ms, last 10 q.': tail.p50.toFixed(1),
         'bot thread ms/update': (m.busyMs / m.updates).toFixed(1),
-        'SQL/update': db.counted ? (m.statements / m.updates).toFixed(1) : '-',
+        'machine CPU ms/update': (m.machineMs / m.updates).toFixed(1),
+        'PostgreSQL CPU ms/update':
+          db.kind === 'pglite' ? '-' : (m.postgresMs / m.updates).toFixed(1),
+        'SQL/update': (m.statements / m.updates).toFixed(1),
         state: kept,
       });
       rows.push(
@@ -539,4 +636,13 @@ export async function run(): Promise<void> {
   table(rows);
   table(ratios);
   for (const v of verdicts) console.log(v);
+  if (statements.byText) {
+    console.log('\nStatements sent (both bots, set-up included), most frequent first:');
+    console.log('   count  ms each (sent -> answer)');
+    for (const [text, { count, ms }] of [...statements.byText]
+      .sort((a, b) => b[1].count - a[1].count)
+      .slice(0, 25)) {
+      console.log(`${String(count).padStart(8)}  ${(ms / count).toFixed(2).padStart(6)}  ${text}`);
+    }
+  }
 }
