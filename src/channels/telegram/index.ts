@@ -52,6 +52,10 @@ class RecentIds<T> {
   has(id: T): boolean {
     return this.ids.has(id);
   }
+  /** Forgets `id`; true when it was there. */
+  take(id: T): boolean {
+    return this.ids.delete(id);
+  }
   add(id: T): void {
     this.ids.add(id);
     if (this.ids.size > this.max) {
@@ -86,11 +90,11 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
    * Button presses whose spinner the webhook's answer already stopped (a webhook reply,
    * below): their handling does not call answerCallbackQuery again.
    */
-  const answeredInReply = new Set<number>();
+  const answeredInReply = new RecentIds<number>(10_000);
   installHandlers(bot, {
     ...ctx,
     sender,
-    callbackAnswered: (updateId) => answeredInReply.delete(updateId),
+    callbackAnswered: (updateId) => answeredInReply.take(updateId),
   });
   installOnboarding(conversations, i18n);
 
@@ -372,10 +376,6 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
         const press = update.callback_query;
         if (fresh && press?.id && press.message?.chat.type === 'private') {
           answeredInReply.add(update.update_id);
-          if (answeredInReply.size > 10_000) {
-            const oldest = answeredInReply.values().next().value;
-            if (oldest !== undefined) answeredInReply.delete(oldest);
-          }
           return reply
             .code(200)
             .send({ method: 'answerCallbackQuery', callback_query_id: press.id });
