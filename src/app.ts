@@ -186,8 +186,13 @@ export async function startRelais(config: Config, options: StartOptions = {}): P
     // Back-to-back turns while there is work, a pause of DISPATCH_INTERVAL_MS when idle.
     if (config.DISPATCHER_ENABLED) {
       workers.push(dispatcher.worker(config.DISPATCH_INTERVAL_MS));
-      const soon = createDispatchSoon(() => dispatcher.runOnce(), logger);
+      const soon = createDispatchSoon(() => dispatcher.runOnce({ recordLater: true }), logger);
       kick = soon.kick;
+      conversations.sendRepliesWith({
+        claimAs: dispatcher.instanceId,
+        send: (rows) => dispatcher.sendClaimed(rows),
+        dispatchSoon: soon.kick,
+      });
       workers.push(soon);
     }
     if (config.SCHEDULER_ENABLED)

@@ -38,7 +38,8 @@ import type {
 } from '../generated/prisma/client.js';
 import type { i18n } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
-import { newMessageId } from '../messaging/outbox.js';
+import type { ClaimedRow } from '../messaging/dispatcher.js';
+import { newMessageId, queuedSoFar } from '../messaging/outbox.js';
 import { type FireOutcome, scheduleFire } from '../scheduling/fires.js';
 import { Batcher } from './batcher.js';
 import type { FlowRegistry } from './flow-registry.js';
@@ -175,6 +176,23 @@ export class ConversationService {
       maxSize: 50,
       maxInFlight: deps.maxBatchesInFlight ?? 1,
     });
+  }
+
+  /** Where answers to what someone just wrote go at once (app.ts, with a dispatcher). */
+  private outbound?: {
+    /** The dispatcher instance the rows are claimed for. */
+    claimAs: string;
+    send(rows: ClaimedRow[]): void;
+    /** A dispatcher turn soon, for messages left for it to claim. */
+    dispatchSoon(): void;
+  };
+
+  /**
+   * With a dispatcher in this process: answers to inbound messages are written claimed for
+   * it and handed to it as soon as their transaction commits.
+   */
+  sendRepliesWith(outbound: NonNullable<ConversationService['outbound']>): void {
+    this.outbound = outbound;
   }
 
   get flows(): FlowRegistry {
@@ -607,17 +625,26 @@ export class ConversationService {
   }
 
   private async handleBatch(events: InboundEvent[]): Promise<(InboundOutcome | Error)[]> {
+    const outbound = this.outbound;
+    const queued = queuedSoFar();
     try {
-      return await this.deps.prisma.$transaction(async (tx) => {
+      const { outcomes, claimed } = await this.deps.prisma.$transaction(async (tx) => {
         const writes = new Writes();
         const found = await this.preload(tx, events);
         const outcomes: InboundOutcome[] = [];
         for (const [i, event] of events.entries()) {
           outcomes.push(await this.handleOne(tx, event, found[i] as Found, writes));
         }
-        await writes.flush(tx);
-        return outcomes;
+        const claimed = await writes.flush(
+          tx,
+          outbound && { by: outbound.claimAs, at: this.deps.clock() },
+        );
+        return { outcomes, claimed };
       }, TX_OPTIONS);
+      // Committed: the answers go now; anything else queued, at the next dispatcher turn.
+      outbound?.send(claimed);
+      if (queuedSoFar() !== queued) outbound?.dispatchSoon();
+      return outcomes;
     } catch (error) {
       if (events.length === 1) return [error instanceof Error ? error : new Error(String(error))];
       // One message that fails must not fail the others: each again, on its own.

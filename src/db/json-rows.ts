@@ -1,7 +1,13 @@
 // Rows read as JSON (to_jsonb) by the few raw queries that fetch several tables in one
 // statement, turned back into what Prisma would have returned: its DateTime columns are
 // UTC wall-clock timestamps, which JSON gives as text without a zone.
-import type { ChannelIdentity, FlowRun, Person, Territory } from '../generated/prisma/client.js';
+import type {
+  ChannelIdentity,
+  FlowRun,
+  Message,
+  Person,
+  Territory,
+} from '../generated/prisma/client.js';
 
 /** The DateTime fields of the models read this way (a test checks them against the schema). */
 export const DATE_FIELDS = {
@@ -9,6 +15,17 @@ export const DATE_FIELDS = {
   Person: ['orientedAt', 'createdAt', 'updatedAt'],
   Territory: ['createdAt', 'updatedAt'],
   FlowRun: ['startedAt', 'updatedAt', 'endedAt', 'expiresAt'],
+  Message: [
+    'notBefore',
+    'notAfter',
+    'claimedAt',
+    'pressureAt',
+    'createdAt',
+    'sentAt',
+    'deliveredAt',
+    'readAt',
+    'failedAt',
+  ],
 } as const;
 
 type Models = {
@@ -16,6 +33,7 @@ type Models = {
   Person: Person;
   Territory: Territory;
   FlowRun: FlowRun;
+  Message: Message;
 };
 
 /** A to_jsonb row of `model` as its Prisma type. */

@@ -91,7 +91,8 @@ interface OrgPolicy {
   holidayRegion: string | null;
 }
 
-type ClaimedRow = Message & {
+/** An outbound row claimed for sending ('sending', claimedBy this instance), with its address. */
+export type ClaimedRow = Message & {
   identity: {
     address: string;
     optedOutAt: Date | null;
@@ -225,8 +226,12 @@ export class Dispatcher {
     this.claimLimit = this.batchSize;
   }
 
-  /** Claims and handles one batch of due messages. */
-  async runOnce(): Promise<DispatchReport> {
+  /**
+   * Claims and handles one batch of due messages. Resolves once the sent ones are recorded
+   * too, unless `recordLater` (the next turn need not wait for that write: its rows are
+   * this instance's claims, and the recorder writes them within milliseconds, in order).
+   */
+  async runOnce(options: { recordLater?: boolean } = {}): Promise<DispatchReport> {
     const now = this.options.clock();
     const report = emptyReport();
     // Stale claims are looked at every 10 s of (possibly simulated) time.
@@ -237,6 +242,38 @@ export class Dispatcher {
     const rows = await this.claim(now);
     report.claimed = rows.length;
     if (!rows.length) return report;
+    await this.handleClaimed(rows, now, report, options);
+    return report;
+  }
+
+  /**
+   * Sends rows the writer claimed for this instance in the transaction that queued them
+   * (answers to someone who just wrote: conversations/writes.ts), without waiting for a
+   * claim: the same checks, limits and records as claimed rows. A crash before they go
+   * leaves them 'sending', and the stale-claim pass takes them up as any claimed row.
+   */
+  sendClaimed(rows: ClaimedRow[]): void {
+    if (!rows.length) return;
+    const work = this.handleClaimed(rows, this.options.clock(), emptyReport(), {}).catch(
+      (error: unknown) =>
+        this.options.logger.error(
+          { err: error, count: rows.length },
+          'messages claimed by their writer could not be sent; the stale-claim pass will',
+        ),
+    );
+    this.handing.add(work);
+    void work.finally(() => this.handing.delete(work));
+  }
+
+  /** Rows handed over by sendClaimed and not yet sent (drain waits for them). */
+  private readonly handing = new Set<Promise<void>>();
+
+  private async handleClaimed(
+    rows: ClaimedRow[],
+    now: Date,
+    report: DispatchReport,
+    options: { recordLater?: boolean },
+  ): Promise<void> {
     const holdUntil = performance.now() + this.maxHoldMs;
 
     const ready: ClaimedRow[] = [];
@@ -293,7 +330,8 @@ export class Dispatcher {
         );
       }),
     );
-    await this.recorder.flush();
+    const recorded = this.recorder.flush();
+    if (!options.recordLater) await recorded;
     if (release.length) {
       // Not started in time (a slow lane): back to the queue, the attempt not counted.
       await this.options.prisma.message.updateMany({
@@ -307,7 +345,6 @@ export class Dispatcher {
       });
       report.released = release.length;
     }
-    return report;
   }
 
   /**
@@ -317,6 +354,7 @@ export class Dispatcher {
    */
   async drain(turns = 1): Promise<DispatchReport> {
     const total = emptyReport();
+    await Promise.all([...this.handing]);
     const loop = async () => {
       for (;;) {
         const r = await this.runOnce();
@@ -325,6 +363,7 @@ export class Dispatcher {
       }
     };
     await Promise.all(Array.from({ length: turns }, loop));
+    await Promise.all([...this.handing]);
     return total;
   }
 
@@ -333,6 +372,7 @@ export class Dispatcher {
    * intervalMs. stop() lets the current turn finish.
    */
   worker(intervalMs: number, turns = 2): Worker {
+    const handing = this.handing;
     let stopped = true;
     let loops: Promise<void>[] = [];
     const wakers = new Set<() => void>();
@@ -370,6 +410,7 @@ export class Dispatcher {
         stopped = true;
         for (const wake of [...wakers]) wake();
         await Promise.all(loops);
+        await Promise.all([...handing]);
       },
     };
   }

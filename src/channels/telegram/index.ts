@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { Bot } from 'grammy';
 import type { Update } from 'grammy/types';
+import { queuedSoFar } from '../../messaging/outbox.js';
 import type { ChannelContext, ChannelModule } from '../module.js';
 import { ChatQueue } from './chat-queue.js';
 import { linkRoutes } from './http.js';
@@ -162,6 +163,7 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
   const attempt = async (row: StoredUpdate): Promise<boolean> => {
     if (finished.has(row.id)) return true;
     await init();
+    const queued = queuedSoFar();
     try {
       await bot.handleUpdate(row.update);
     } catch (error) {
@@ -186,8 +188,9 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
     }
     finished.add(row.id);
     store.done(row.id);
-    // Whatever the update queued (the next question, a confirmation) goes out now.
-    ctx.dispatchSoon?.();
+    // Whatever the update queued (a confirmation, a territory question) goes out now;
+    // answers the conversation layer claimed as it wrote them are on their way already.
+    if (queuedSoFar() !== queued) ctx.dispatchSoon?.();
     return true;
   };
 

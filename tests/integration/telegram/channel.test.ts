@@ -795,3 +795,64 @@ describe('long polling', () => {
     }
   });
 });
+
+describe('with the dispatcher running in the process', () => {
+  it('sends an answer the moment its transaction commits, claimed as it was written', async () => {
+    const liveFake = await startFakeTelegramApi();
+    // The dispatcher's poll waits ten minutes: only "at once" can deliver within the test
+    // (and no pause between two messages to a chat, which would leave one to the poll).
+    const live = await startTestRelais(
+      db,
+      telegramEnv(liveFake, {
+        DISPATCHER_ENABLED: 'true',
+        DISPATCH_INTERVAL_MS: '600000',
+        TELEGRAM_CHAT_INTERVAL_MS: '0',
+      }),
+      { clock },
+    );
+    try {
+      const person = await db.prisma.person.create({
+        data: {
+          organisationId: orgId,
+          territoryId: niortId,
+          displayName: 'Inès',
+          roles: ['beneficiary'],
+        },
+      });
+      const { code } = await createLinkCode(db.prisma, {
+        organisationId: orgId,
+        personId: person.id,
+        now: clock(),
+      });
+      const ines = new TelegramUser(5151, 'Inès');
+      // The welcome is queued by the channel itself: a dispatcher turn is asked for.
+      await postUpdate(live, ines.message(`/start ${code}`));
+      await liveFake.waitFor(() => liveFake.delivered(5151).length === 1);
+      // AIDE is answered by the conversation layer, which claims its answer as it writes it.
+      const aide = ines.message('/aide');
+      await postUpdate(live, aide);
+      await liveFake.waitFor(() => liveFake.delivered(5151).length === 2);
+      expect(String(liveFake.delivered(5151)[1]?.params.text)).toContain('05 49 00 00 01');
+      const answer = await db.prisma.message.findFirstOrThrow({
+        where: { personId: person.id, direction: 'outbound', body: { contains: '05 49' } },
+      });
+      // Claimed in the statement that wrote it, once, by this instance's dispatcher.
+      expect(answer).toMatchObject({ attempts: 1, claimedBy: live.services.dispatcher.instanceId });
+      const claimedAfter = (answer.claimedAt?.getTime() ?? 0) - answer.createdAt.getTime();
+      expect(claimedAfter).toBeGreaterThanOrEqual(0);
+      expect(claimedAfter).toBeLessThan(1000);
+      await live.services.dispatcher.drain();
+      expect((await db.prisma.message.findUniqueOrThrow({ where: { id: answer.id } })).status).toBe(
+        'sent',
+      );
+      // Telegram sending the update again changes nothing.
+      await postUpdate(live, aide);
+      await telegramOf(live).idle();
+      await live.services.dispatcher.drain();
+      expect(liveFake.delivered(5151)).toHaveLength(2);
+    } finally {
+      await live.stop();
+      await liveFake.close();
+    }
+  });
+});
