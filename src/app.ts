@@ -221,6 +221,8 @@ export async function startRelais(config: Config, options: StartOptions = {}): P
         await server.close();
         await Promise.all(workers.map((w) => w.stop()));
         await Promise.all(channels.map((c) => c.stop?.()));
+        // Answers the channels' last updates handed to the dispatcher go, and are recorded.
+        await dispatcher.settle();
         if (!options.db) await db.close();
         logger.info('stopped');
       })();

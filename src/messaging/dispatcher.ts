@@ -254,12 +254,14 @@ export class Dispatcher {
    */
   sendClaimed(rows: ClaimedRow[]): void {
     if (!rows.length) return;
-    const work = this.handleClaimed(rows, this.options.clock(), emptyReport(), {}).catch(
-      (error: unknown) =>
-        this.options.logger.error(
-          { err: error, count: rows.length },
-          'messages claimed by their writer could not be sent; the stale-claim pass will',
-        ),
+    // Recorded by the recorder's own timer, with the other answers of the moment.
+    const work = this.handleClaimed(rows, this.options.clock(), emptyReport(), {
+      recordLater: true,
+    }).catch((error: unknown) =>
+      this.options.logger.error(
+        { err: error, count: rows.length },
+        'messages claimed by their writer could not be sent; the stale-claim pass will',
+      ),
     );
     this.handing.add(work);
     void work.finally(() => this.handing.delete(work));
@@ -267,6 +269,12 @@ export class Dispatcher {
 
   /** Rows handed over by sendClaimed and not yet sent (drain waits for them). */
   private readonly handing = new Set<Promise<void>>();
+
+  /** Resolves once rows handed over are sent (or failed) and every send is recorded. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.handing]);
+    await this.recorder.flush();
+  }
 
   private async handleClaimed(
     rows: ClaimedRow[],
@@ -363,7 +371,7 @@ export class Dispatcher {
       }
     };
     await Promise.all(Array.from({ length: turns }, loop));
-    await Promise.all([...this.handing]);
+    await this.settle();
     return total;
   }
 
@@ -372,7 +380,7 @@ export class Dispatcher {
    * intervalMs. stop() lets the current turn finish.
    */
   worker(intervalMs: number, turns = 2): Worker {
-    const handing = this.handing;
+    const settle = () => this.settle();
     let stopped = true;
     let loops: Promise<void>[] = [];
     const wakers = new Set<() => void>();
@@ -410,7 +418,7 @@ export class Dispatcher {
         stopped = true;
         for (const wake of [...wakers]) wake();
         await Promise.all(loops);
-        await Promise.all([...handing]);
+        await settle();
       },
     };
   }
