@@ -129,8 +129,11 @@ export class Writes {
     }
     let claiming = false;
     if (this.messages.length) {
+      // Every row names every column the others have (an absent one would be NULL).
       const rows = (await messageRows(tx, this.messages)).map((row) => {
-        if (!claim || !row.inReplyTo || row.notBefore > claim.at) return row;
+        if (!claim || !row.inReplyTo || row.notBefore > claim.at) {
+          return { ...row, attempts: 0 };
+        }
         claiming = true;
         return {
           ...row,
