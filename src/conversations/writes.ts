@@ -128,6 +128,7 @@ export class Writes {
            category = EXCLUDED.category, input = EXCLUDED.input`);
     }
     let claiming = false;
+    let messagesPart = -1;
     if (this.messages.length) {
       // Every row names every column the others have (an absent one would be NULL).
       const rows = (await messageRows(tx, this.messages)).map((row) => {
@@ -144,15 +145,13 @@ export class Writes {
         };
       });
       noteQueued(rows.filter((r) => r.status === 'queued').length);
+      // The claimed rows come back whole (a row already there, a redelivery, does not).
       const insert = insertSql('Message', rows, {
         onConflictDoNothing: true,
-        returning: claiming ? ['id'] : undefined,
+        returningJsonAs: claiming ? 'm' : undefined,
       });
-      // The claimed rows come back whole (a row already there, a redelivery, does not).
-      const sql = claiming
-        ? insert.sql.replace(/RETURNING "id"\s*$/, 'RETURNING to_jsonb("Message") AS m')
-        : insert.sql;
-      parts.push(sql.replace('$1', param(insert.json)));
+      messagesPart = parts.length;
+      parts.push(insert.sql.replace('$1', param(insert.json)));
     }
     for (const [key, c] of this.cancels) {
       parts.push(`UPDATE "ScheduledFire" SET status = 'skipped'
@@ -174,10 +173,9 @@ export class Writes {
       await tx.$executeRawUnsafe(sql, ...values);
       return [];
     }
-    const insert = parts.findIndex((p) => p.includes('RETURNING to_jsonb("Message")'));
     const rows = await tx.$queryRawUnsafe<{ m: unknown; i: unknown }[]>(
       `WITH ${parts.map((p, i) => `w${i} AS (${p})`).join(',\n')}
-       SELECT w.m, to_jsonb(i) AS i FROM w${insert} w
+       SELECT w.m, to_jsonb(i) AS i FROM w${messagesPart} w
          LEFT JOIN "ChannelIdentity" i ON i.id = (w.m->>'identityId')::uuid
         WHERE w.m->>'status' = 'sending'`,
       ...values,

@@ -81,6 +81,15 @@ export async function insertRows<R extends Record<string, unknown>>(
 interface InsertOptions<R> {
   onConflictDoNothing?: boolean;
   returning?: (keyof R & string)[];
+  /** Each inserted row whole, as JSON under this name (instead of `returning`'s columns). */
+  returningJsonAs?: string;
+}
+
+function returningOf<R>(table: string, options: InsertOptions<R>): string {
+  if (options.returningJsonAs) {
+    return `RETURNING to_jsonb(${quoted(table)}) AS ${quoted(options.returningJsonAs)}`;
+  }
+  return options.returning?.length ? `RETURNING ${options.returning.map(quoted).join(', ')}` : '';
 }
 
 /** The statement of insertRows (its one parameter is $1) and that parameter's value. */
@@ -96,6 +105,6 @@ export function insertSql<R>(
   const sql = `INSERT INTO ${quoted(table)} (${columns})
     SELECT ${columns} FROM jsonb_populate_recordset(NULL::${quoted(table)}, $1::jsonb)
     ${options.onConflictDoNothing ? 'ON CONFLICT DO NOTHING' : ''}
-    ${options.returning?.length ? `RETURNING ${options.returning.map(quoted).join(', ')}` : ''}`;
+    ${returningOf(table, options)}`;
   return { sql, json };
 }
