@@ -76,6 +76,25 @@ async function imported(name: string, ref: string, chat?: number) {
   return person;
 }
 
+/**
+ * A Relais of its own on its own fake Bot API (settings made from the fake), for `work`;
+ * both are stopped after it.
+ */
+async function withOwnBot(
+  env: (fake: FakeTelegramApi) => Record<string, string>,
+  options: { clock: () => Date },
+  work: (relais: Relais, fake: FakeTelegramApi) => Promise<void>,
+): Promise<void> {
+  const ownFake = await startFakeTelegramApi();
+  const own = await startTestRelais(db, env(ownFake), options);
+  try {
+    await work(own, ownFake);
+  } finally {
+    await own.stop();
+    await ownFake.close();
+  }
+}
+
 /** A message queued for a person's Telegram chat, as the services queue one. */
 function queueTelegram(
   person: { id: string },
@@ -660,199 +679,191 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
 
 describe('at night (quiet hours)', () => {
   it('answers to what people just wrote still go out at once', async () => {
-    const nightFake = await startFakeTelegramApi();
-    const night = await startTestRelais(
-      db,
-      telegramEnv(nightFake, {
-        TELEGRAM_ORGANISATION: 'deux-sevres-t',
-        TELEGRAM_CHAT_INTERVAL_MS: '50',
-      }),
+    await withOwnBot(
+      (nightFake) =>
+        telegramEnv(nightFake, {
+          TELEGRAM_ORGANISATION: 'deux-sevres-t',
+          TELEGRAM_CHAT_INTERVAL_MS: '50',
+        }),
       // 23:10 in Paris, a Wednesday.
       { clock: movingClock('2026-03-04T22:10:00Z') },
-    );
-    try {
-      // Joining by link, for a person without a territory yet.
-      const person = await db.prisma.person.create({
-        data: { organisationId: orgId, displayName: 'Chloé', roles: ['beneficiary'] },
-      });
-      const { code } = await createLinkCode(db.prisma, {
-        organisationId: orgId,
-        personId: person.id,
-        now: clock(),
-      });
-      const chloe = new TelegramUser(3131, 'Chloé');
-      await send(night, chloe.message(`/start ${code}`));
-      await deliver(night);
-      expect(nightFake.delivered(3131).map((c) => String(c.params.text).slice(0, 20))).toEqual([
-        "Bonjour Chloé ! C'es",
-        'Dernière question : ',
-      ]);
-      // Joining without one: the whole onboarding, at night.
-      const noe = new TelegramUser(3232, 'Noé');
-      await send(night, noe.message('/start'));
-      await deliver(night);
-      await send(night, noe.press(nightFake.delivered(3232).at(-1) as never, 'Oui'));
-      await deliver(night);
-      await send(night, noe.press(nightFake.delivered(3232).at(-1) as never, 'Français'));
-      await deliver(night);
-      await send(night, noe.press(nightFake.delivered(3232).at(-1) as never, /Niortais/));
-      await deliver(night);
-      expect(nightFake.delivered(3232).map((c) => String(c.params.text).slice(0, 20))).toEqual([
-        'Bonjour ! Ici Relais',
-        'Acceptez-vous de rec',
-        'Dans quelle langue v',
-        "Merci, c'est fait ! ",
-        'Dernière question : ',
-        "Merci ! C'est noté :",
-      ]);
-      // Quiet hours do hold back what is not an answer (here a consultation's invitation).
-      const held = await enqueue(
-        db.prisma,
-        {
+      async (night, nightFake) => {
+        // Joining by link, for a person without a territory yet.
+        const person = await db.prisma.person.create({
+          data: { organisationId: orgId, displayName: 'Chloé', roles: ['beneficiary'] },
+        });
+        const { code } = await createLinkCode(db.prisma, {
           organisationId: orgId,
           personId: person.id,
-          identityId: (
-            await db.prisma.channelIdentity.findFirstOrThrow({ where: { address: '3131' } })
-          ).id,
-          channel: 'telegram',
-          text: 'Une nouvelle consultation est ouverte.',
-          purpose: 'consultation',
-          idempotencyKey: 'test:night:invitation',
-        },
-        night.services.clock(),
-      );
-      await night.services.dispatcher.drain();
-      expect(await db.prisma.message.findUniqueOrThrow({ where: { id: held.id } })).toMatchObject({
-        status: 'queued',
-      });
-      expect(nightFake.delivered(3131)).toHaveLength(2);
-      expect(
-        await db.prisma.message.count({
-          where: {
-            id: { not: held.id },
+          now: clock(),
+        });
+        const chloe = new TelegramUser(3131, 'Chloé');
+        await send(night, chloe.message(`/start ${code}`));
+        await deliver(night);
+        expect(nightFake.delivered(3131).map((c) => String(c.params.text).slice(0, 20))).toEqual([
+          "Bonjour Chloé ! C'es",
+          'Dernière question : ',
+        ]);
+        // Joining without one: the whole onboarding, at night.
+        const noe = new TelegramUser(3232, 'Noé');
+        await send(night, noe.message('/start'));
+        await deliver(night);
+        await send(night, noe.press(nightFake.delivered(3232).at(-1) as never, 'Oui'));
+        await deliver(night);
+        await send(night, noe.press(nightFake.delivered(3232).at(-1) as never, 'Français'));
+        await deliver(night);
+        await send(night, noe.press(nightFake.delivered(3232).at(-1) as never, /Niortais/));
+        await deliver(night);
+        expect(nightFake.delivered(3232).map((c) => String(c.params.text).slice(0, 20))).toEqual([
+          'Bonjour ! Ici Relais',
+          'Acceptez-vous de rec',
+          'Dans quelle langue v',
+          "Merci, c'est fait ! ",
+          'Dernière question : ',
+          "Merci ! C'est noté :",
+        ]);
+        // Quiet hours do hold back what is not an answer (here a consultation's invitation).
+        const held = await enqueue(
+          db.prisma,
+          {
+            organisationId: orgId,
+            personId: person.id,
+            identityId: (
+              await db.prisma.channelIdentity.findFirstOrThrow({ where: { address: '3131' } })
+            ).id,
             channel: 'telegram',
-            status: 'queued',
-            identity: { address: { in: ['3131', '3232'] } },
+            text: 'Une nouvelle consultation est ouverte.',
+            purpose: 'consultation',
+            idempotencyKey: 'test:night:invitation',
           },
-        }),
-      ).toBe(0);
-    } finally {
-      await night.stop();
-      await nightFake.close();
-    }
+          night.services.clock(),
+        );
+        await night.services.dispatcher.drain();
+        expect(await db.prisma.message.findUniqueOrThrow({ where: { id: held.id } })).toMatchObject(
+          {
+            status: 'queued',
+          },
+        );
+        expect(nightFake.delivered(3131)).toHaveLength(2);
+        expect(
+          await db.prisma.message.count({
+            where: {
+              id: { not: held.id },
+              channel: 'telegram',
+              status: 'queued',
+              identity: { address: { in: ['3131', '3232'] } },
+            },
+          }),
+        ).toBe(0);
+      },
+    );
   });
 });
 
 describe('long polling', () => {
   it('takes updates with getUpdates and joins newcomers to TELEGRAM_ORGANISATION', async () => {
-    const pollingFake = await startFakeTelegramApi();
-    const polling = await startTestRelais(
-      db,
-      {
+    await withOwnBot(
+      (pollingFake) => ({
         TELEGRAM_BOT_TOKEN: pollingFake.token,
         TELEGRAM_API_ROOT: pollingFake.url,
         TELEGRAM_MODE: 'polling',
         TELEGRAM_ORGANISATION: 'puy-de-dome-t',
-      },
+      }),
       { clock },
+      async (polling, pollingFake) => {
+        const lucas = new TelegramUser(4242, 'Lucas');
+        pollingFake.pushUpdates(lucas.message('/start') as never);
+        await pollingFake.waitFor(() =>
+          pollingFake.calls.some((c) => c.method === 'getUpdates' && Number(c.params.offset) > 0),
+        );
+        await deliver(polling);
+        expect(pollingFake.delivered(4242)).toHaveLength(2);
+        const methods = pollingFake.calls.map((c) => c.method);
+        expect(methods.slice(0, 4)).toEqual([
+          'getMe',
+          'setMyCommands',
+          'setMyCommands',
+          'deleteWebhook',
+        ]);
+        expect(methods).toContain('getUpdates');
+        expect(methods).not.toContain('setWebhook');
+        const identity = await db.prisma.channelIdentity.findFirstOrThrow({
+          where: { channel: 'telegram', address: '4242' },
+        });
+        expect(identity.organisationId).toBe(otherOrgId);
+        // Without a webhook to answer, a press is answered by a request of its own.
+        const question = pollingFake.delivered(4242).at(-1) as FakeCall;
+        const press = lucas.press(question, /./);
+        pollingFake.pushUpdates(press as never);
+        await pollingFake.waitFor(() =>
+          pollingFake.calls.some((c) => c.method === 'answerCallbackQuery'),
+        );
+        const answer = pollingFake.calls.find((c) => c.method === 'answerCallbackQuery');
+        expect(answer?.params).toEqual({ callback_query_id: press.callback_query?.id });
+        expect(answer?.viaWebhook).toBeUndefined();
+        // No webhook route in polling mode.
+        expect((await postUpdate(polling, lucas.message('/aide'))).status).toBe(404);
+      },
     );
-    try {
-      const lucas = new TelegramUser(4242, 'Lucas');
-      pollingFake.pushUpdates(lucas.message('/start') as never);
-      await pollingFake.waitFor(() =>
-        pollingFake.calls.some((c) => c.method === 'getUpdates' && Number(c.params.offset) > 0),
-      );
-      await deliver(polling);
-      expect(pollingFake.delivered(4242)).toHaveLength(2);
-      const methods = pollingFake.calls.map((c) => c.method);
-      expect(methods.slice(0, 4)).toEqual([
-        'getMe',
-        'setMyCommands',
-        'setMyCommands',
-        'deleteWebhook',
-      ]);
-      expect(methods).toContain('getUpdates');
-      expect(methods).not.toContain('setWebhook');
-      const identity = await db.prisma.channelIdentity.findFirstOrThrow({
-        where: { channel: 'telegram', address: '4242' },
-      });
-      expect(identity.organisationId).toBe(otherOrgId);
-      // Without a webhook to answer, a press is answered by a request of its own.
-      const question = pollingFake.delivered(4242).at(-1) as FakeCall;
-      const press = lucas.press(question, /./);
-      pollingFake.pushUpdates(press as never);
-      await pollingFake.waitFor(() =>
-        pollingFake.calls.some((c) => c.method === 'answerCallbackQuery'),
-      );
-      const answer = pollingFake.calls.find((c) => c.method === 'answerCallbackQuery');
-      expect(answer?.params).toEqual({ callback_query_id: press.callback_query?.id });
-      expect(answer?.viaWebhook).toBeUndefined();
-      // No webhook route in polling mode.
-      expect((await postUpdate(polling, lucas.message('/aide'))).status).toBe(404);
-    } finally {
-      await polling.stop();
-      await pollingFake.close();
-    }
   });
 });
 
 describe('with the dispatcher running in the process', () => {
   it('sends an answer the moment its transaction commits, claimed as it was written', async () => {
-    const liveFake = await startFakeTelegramApi();
     // The dispatcher's poll waits ten minutes: only "at once" can deliver within the test
     // (and no pause between two messages to a chat, which would leave one to the poll).
-    const live = await startTestRelais(
-      db,
-      telegramEnv(liveFake, {
-        DISPATCHER_ENABLED: 'true',
-        DISPATCH_INTERVAL_MS: '600000',
-        TELEGRAM_CHAT_INTERVAL_MS: '0',
-      }),
+    await withOwnBot(
+      (liveFake) =>
+        telegramEnv(liveFake, {
+          DISPATCHER_ENABLED: 'true',
+          DISPATCH_INTERVAL_MS: '600000',
+          TELEGRAM_CHAT_INTERVAL_MS: '0',
+        }),
       { clock },
-    );
-    try {
-      const person = await db.prisma.person.create({
-        data: {
+      async (live, liveFake) => {
+        const person = await db.prisma.person.create({
+          data: {
+            organisationId: orgId,
+            territoryId: niortId,
+            displayName: 'Inès',
+            roles: ['beneficiary'],
+          },
+        });
+        const { code } = await createLinkCode(db.prisma, {
           organisationId: orgId,
-          territoryId: niortId,
-          displayName: 'Inès',
-          roles: ['beneficiary'],
-        },
-      });
-      const { code } = await createLinkCode(db.prisma, {
-        organisationId: orgId,
-        personId: person.id,
-        now: clock(),
-      });
-      const ines = new TelegramUser(5151, 'Inès');
-      // The welcome is queued by the channel itself: a dispatcher turn is asked for.
-      await postUpdate(live, ines.message(`/start ${code}`));
-      await liveFake.waitFor(() => liveFake.delivered(5151).length === 1);
-      // AIDE is answered by the conversation layer, which claims its answer as it writes it.
-      const aide = ines.message('/aide');
-      await postUpdate(live, aide);
-      await liveFake.waitFor(() => liveFake.delivered(5151).length === 2);
-      expect(String(liveFake.delivered(5151)[1]?.params.text)).toContain('05 49 00 00 01');
-      const answer = await db.prisma.message.findFirstOrThrow({
-        where: { personId: person.id, direction: 'outbound', body: { contains: '05 49' } },
-      });
-      // Claimed in the statement that wrote it, once, by this instance's dispatcher.
-      expect(answer).toMatchObject({ attempts: 1, claimedBy: live.services.dispatcher.instanceId });
-      const claimedAfter = (answer.claimedAt?.getTime() ?? 0) - answer.createdAt.getTime();
-      expect(claimedAfter).toBeGreaterThanOrEqual(0);
-      expect(claimedAfter).toBeLessThan(1000);
-      await live.services.dispatcher.drain();
-      expect((await db.prisma.message.findUniqueOrThrow({ where: { id: answer.id } })).status).toBe(
-        'sent',
-      );
-      // Telegram sending the update again changes nothing.
-      await postUpdate(live, aide);
-      await telegramOf(live).idle();
-      await live.services.dispatcher.drain();
-      expect(liveFake.delivered(5151)).toHaveLength(2);
-    } finally {
-      await live.stop();
-      await liveFake.close();
-    }
+          personId: person.id,
+          now: clock(),
+        });
+        const ines = new TelegramUser(5151, 'Inès');
+        // The welcome is queued by the channel itself: a dispatcher turn is asked for.
+        await postUpdate(live, ines.message(`/start ${code}`));
+        await liveFake.waitFor(() => liveFake.delivered(5151).length === 1);
+        // AIDE is answered by the conversation layer, which claims its answer as it writes it.
+        const aide = ines.message('/aide');
+        await postUpdate(live, aide);
+        await liveFake.waitFor(() => liveFake.delivered(5151).length === 2);
+        expect(String(liveFake.delivered(5151)[1]?.params.text)).toContain('05 49 00 00 01');
+        const answer = await db.prisma.message.findFirstOrThrow({
+          where: { personId: person.id, direction: 'outbound', body: { contains: '05 49' } },
+        });
+        // Claimed in the statement that wrote it, once, by this instance's dispatcher.
+        expect(answer).toMatchObject({
+          attempts: 1,
+          claimedBy: live.services.dispatcher.instanceId,
+        });
+        const claimedAfter = (answer.claimedAt?.getTime() ?? 0) - answer.createdAt.getTime();
+        expect(claimedAfter).toBeGreaterThanOrEqual(0);
+        expect(claimedAfter).toBeLessThan(1000);
+        await live.services.dispatcher.drain();
+        expect(
+          (await db.prisma.message.findUniqueOrThrow({ where: { id: answer.id } })).status,
+        ).toBe('sent');
+        // Telegram sending the update again changes nothing.
+        await postUpdate(live, aide);
+        await telegramOf(live).idle();
+        await live.services.dispatcher.drain();
+        expect(liveFake.delivered(5151)).toHaveLength(2);
+      },
+    );
   });
 });
