@@ -185,6 +185,7 @@ export async function run(): Promise<void> {
       const channel = smsChannel({
         config,
         prisma,
+        sql: db.sql,
         logger,
         clock,
         conversations: undefined as never,
@@ -203,6 +204,7 @@ export async function run(): Promise<void> {
         : prisma;
       const dispatcher = new Dispatcher({
         prisma: counted,
+        sql: db.sql,
         clock,
         logger,
         senders: { sms: channel.sender },

@@ -132,7 +132,14 @@ export async function startRelais(config: Config, options: StartOptions = {}): P
       `${flows.list().length} flows loaded`,
     );
 
-    const conversations = new ConversationService({ prisma, flows, i18n, clock, logger });
+    const conversations = new ConversationService({
+      prisma,
+      sql: db.sql,
+      flows,
+      i18n,
+      clock,
+      logger,
+    });
     const consultations = new ConsultationService({
       prisma,
       conversations,
@@ -160,10 +167,20 @@ export async function startRelais(config: Config, options: StartOptions = {}): P
     let kick: (() => void) | undefined;
     const dispatchSoon = () => kick?.();
     channels.push(
-      ...createChannels({ config, prisma, conversations, clock, logger, i18n, dispatchSoon }),
+      ...createChannels({
+        config,
+        prisma,
+        sql: db.sql,
+        conversations,
+        clock,
+        logger,
+        i18n,
+        dispatchSoon,
+      }),
     );
     const dispatcher = new Dispatcher({
       prisma,
+      sql: db.sql,
       clock,
       logger,
       senders: Object.fromEntries(channels.map((c) => [c.id, c.sender])),

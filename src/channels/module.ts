@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { ConversationService } from '../conversations/service.js';
+import type { DirectSql } from '../db/direct.js';
 import type { ChannelKind, PrismaClient } from '../generated/prisma/client.js';
 import type { i18n } from '../i18n/index.js';
 import type { Logger } from '../logger.js';
@@ -13,6 +14,8 @@ import type { ChannelSender } from './channel.js';
 export interface ChannelContext {
   config: Config;
   prisma: PrismaClient;
+  /** Statements below Prisma, for a channel's own hot path (db/direct.ts). */
+  sql: DirectSql;
   conversations: ConversationService;
   clock: Clock;
   logger: Logger;

@@ -12,6 +12,7 @@ import {
   parseFlowButtonData,
 } from '../channels/channel.js';
 import type { Clock } from '../clock.js';
+import { type DirectSql, prismaRunner, type SqlRunner } from '../db/direct.js';
 import { fromJsonRow } from '../db/json-rows.js';
 import { normalizeAnswer, parseKeyword } from '../domain/answers/index.js';
 import {
@@ -91,6 +92,8 @@ export type InboundHandler = (
 
 export interface ConversationDeps {
   prisma: PrismaClient;
+  /** The statements of every answer, below Prisma (db/direct.ts). */
+  sql: DirectSql;
   flows: FlowRegistry;
   i18n: i18n;
   clock: Clock;
@@ -297,7 +300,7 @@ export class ConversationService {
         { type: 'start' },
         own,
       );
-      if (!writes) await own.flush(db);
+      if (!writes) await own.flush({ sql: prismaRunner(db), prisma: db });
       return run;
     };
     return tx ? work(tx) : this.deps.prisma.$transaction(work, TX_OPTIONS);
@@ -323,7 +326,7 @@ export class ConversationService {
       identityOverride,
       knownPerson,
     );
-    await writes.flush(tx);
+    await writes.flush({ sql: prismaRunner(tx), prisma: tx });
     return outcome;
   }
 
@@ -628,19 +631,22 @@ export class ConversationService {
     const outbound = this.outbound;
     const queued = queuedSoFar();
     try {
-      const { outcomes, claimed } = await this.deps.prisma.$transaction(async (tx) => {
+      // Below Prisma: what most answers need is the preload and the flush; Prisma joins the
+      // transaction only when something rarer asks for it (a keyword, a feature's hook).
+      const { outcomes, claimed } = await this.deps.sql.transaction(async ({ sql, prisma: tx }) => {
         const writes = new Writes();
-        const found = await this.preload(tx, events);
+        const found = await this.preload(sql, events);
         const outcomes: InboundOutcome[] = [];
         for (const [i, event] of events.entries()) {
           outcomes.push(await this.handleOne(tx, event, found[i] as Found, writes));
         }
         const claimed = await writes.flush(
-          tx,
+          { sql, prisma: tx },
           outbound && { by: outbound.claimAs, at: this.deps.clock() },
+          { last: true },
         );
         return { outcomes, claimed };
-      }, TX_OPTIONS);
+      });
       // Committed: the answers go now; anything else queued, at the next dispatcher turn.
       outbound?.send(claimed);
       if (queuedSoFar() !== queued) outbound?.dispatchSoon();
@@ -659,7 +665,7 @@ export class ConversationService {
    * (none for a redelivery) and the person's active run, locked. One statement for the
    * whole batch: every round trip to the database is paid by every answer.
    */
-  private async preload(tx: Tx, events: InboundEvent[]): Promise<Found[]> {
+  private async preload(sql: SqlRunner, events: InboundEvent[]): Promise<Found[]> {
     const keys = events.map((e, n) => ({
       n,
       channel: e.channel,
@@ -677,13 +683,11 @@ export class ConversationService {
     // under the channel's own id, so that a redelivered one stops here. runs: the active
     // runs of the people whose message is new, locked in id order, so that two batches
     // never wait for each other's rows in turn.
-    const [found] = await tx.$queryRawUnsafe<
-      {
-        matches: { n: number; identity: unknown; person: unknown; territory: unknown }[];
-        created: { id: string; key: string }[];
-        runs: unknown[];
-      }[]
-    >(
+    const [found] = await sql.query<{
+      matches: { n: number; identity: unknown; person: unknown; territory: unknown }[];
+      created: { id: string; key: string }[];
+      runs: unknown[];
+    }>(
       `WITH k AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS k(n int, channel text, address text,
                 org uuid, id uuid, body text, payload jsonb, key text, at text)),
@@ -716,7 +720,7 @@ export class ConversationService {
          (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'key', "idempotencyKey")),
                  '[]'::jsonb) FROM ins) AS created,
          (SELECT coalesce(jsonb_agg(to_jsonb(runs)), '[]'::jsonb) FROM runs) AS runs`,
-      JSON.stringify(keys),
+      [JSON.stringify(keys)],
     );
     const identities: (ChannelIdentity & { person: PersonWithTerritory })[] = [];
     for (const m of found?.matches ?? []) {

@@ -4,8 +4,10 @@
 // statement of each kind, whatever its size. Only rows that nothing later in the same
 // transaction reads back are gathered; everything else is written at once.
 import { v7 as uuidv7 } from 'uuid';
+import type { SqlRunner, StatementOptions } from '../db/direct.js';
 import { fromJsonRow, insertSql } from '../db/json-rows.js';
-import type { Prisma, RunStatus } from '../generated/prisma/client.js';
+import type { Db } from '../db/types.js';
+import type { RunStatus } from '../generated/prisma/client.js';
 import type { ClaimedRow } from '../messaging/dispatcher.js';
 import {
   type EnqueueRequest,
@@ -15,7 +17,11 @@ import {
   REDACTED_PAYLOAD,
 } from '../messaging/outbox.js';
 
-type Tx = Prisma.TransactionClient;
+/** Where a flush writes: its statement, and Prisma for what it reads first (SMS settings). */
+export interface WriteTarget {
+  sql: SqlRunner;
+  prisma: Db;
+}
 
 export interface RunRowUpdate {
   id: string;
@@ -84,8 +90,13 @@ export class Writes {
    * With `claim`, answers to what someone just wrote are written already claimed by that
    * dispatcher instance, and returned with their address for it to send at once
    * (Dispatcher.sendClaimed): no claim statement, no wait for a dispatcher turn.
+   * With `last`, the statement is the transaction's last (its COMMIT goes with it).
    */
-  async flush(tx: Tx, claim?: { by: string; at: Date }): Promise<ClaimedRow[]> {
+  async flush(
+    on: WriteTarget,
+    claim?: { by: string; at: Date },
+    options: StatementOptions = {},
+  ): Promise<ClaimedRow[]> {
     const parts: string[] = [];
     const values: unknown[] = [];
     const param = (value: unknown) => {
@@ -131,7 +142,7 @@ export class Writes {
     let messagesPart = -1;
     if (this.messages.length) {
       // Every row names every column the others have (an absent one would be NULL).
-      const rows = (await messageRows(tx, this.messages)).map((row) => {
+      const rows = (await messageRows(on.prisma, this.messages)).map((row) => {
         if (!claim || !row.inReplyTo || row.notBefore > claim.at) {
           return { ...row, attempts: 0 };
         }
@@ -170,15 +181,16 @@ export class Writes {
         parts.length === 1
           ? (parts[0] as string)
           : `WITH ${parts.map((p, i) => `w${i} AS (${p})`).join(',\n')} SELECT 1`;
-      await tx.$executeRawUnsafe(sql, ...values);
+      await on.sql.execute(sql, values, options);
       return [];
     }
-    const rows = await tx.$queryRawUnsafe<{ m: unknown; i: unknown }[]>(
+    const rows = await on.sql.query<{ m: unknown; i: unknown }>(
       `WITH ${parts.map((p, i) => `w${i} AS (${p})`).join(',\n')}
        SELECT w.m, to_jsonb(i) AS i FROM w${messagesPart} w
          LEFT JOIN "ChannelIdentity" i ON i.id = (w.m->>'identityId')::uuid
         WHERE w.m->>'status' = 'sending'`,
-      ...values,
+      values,
+      options,
     );
     return rows.map(({ m, i }) => {
       const identity = i ? fromJsonRow('ChannelIdentity', i) : null;

@@ -9,6 +9,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { adapterDirect, type DirectSql, joinable, pgDirect } from './direct.js';
 import { type FolderLock, lockFolder } from './folder-lock.js';
 import { applyMigrations } from './migrations.js';
 import { preparedStatementNames } from './prepared.js';
@@ -23,6 +24,8 @@ export interface Database {
   /** Where the data is, without credentials, for logs and the start-up banner. */
   location: string;
   factory: SqlMigrationAwareDriverAdapterFactory;
+  /** The hot path's statements, below Prisma, on the same connections (direct.ts). */
+  sql: DirectSql;
   /** Applies pending migrations once, even with several instances starting together. */
   migrate(): Promise<string[]>;
   /**
@@ -88,12 +91,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return run;
   };
   const factory = new PrismaPGlite(db);
-  const prisma = new PrismaClient({ adapter: factory });
+  const prisma = new PrismaClient({ adapter: joinable(factory), errorFormat: 'minimal' });
+  const sql = await adapterDirect(factory, prisma);
   return {
     prisma,
     kind: 'pglite',
     location: `PGlite (${location})`,
     factory,
+    sql,
     // One process owns a PGlite folder (the lock above), so only instances within this
     // process can meet here; a queue per PGlite keeps them one at a time.
     exclusive,
@@ -101,6 +106,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     async close() {
       try {
         await prisma.$disconnect();
+        await sql.dispose();
         if (!options.pglite) await db.close();
       } finally {
         lock?.release();
@@ -136,26 +142,37 @@ async function openPostgres(
       await client.end();
     }
   };
+  // One pool for Prisma and the direct statements (direct.ts), so poolSize holds for both.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+    // Notices a connection whose server vanished without closing it.
+    keepAlive: true,
+    // Statements sent without waiting for the previous one's answer (direct.ts sends
+    // BEGIN and COMMIT with the statements next to them). Prisma awaits each: unchanged.
+    pipeline: true,
+  } as pg.PoolConfig);
+  // One naming for both paths: a name a connection prepared always means the same text.
+  const statementName = preparedStatements ? preparedStatementNames() : undefined;
   const factory = new PrismaPg(
-    {
-      connectionString: url,
-      max: poolSize,
-      connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
-      // Notices a connection whose server vanished without closing it.
-      keepAlive: true,
-    },
-    preparedStatements ? { statementNameGenerator: preparedStatementNames() } : undefined,
+    pool,
+    statementName ? { statementNameGenerator: statementName } : undefined,
   );
-  const prisma = new PrismaClient({ adapter: factory });
+  const prisma = new PrismaClient({ adapter: joinable(factory), errorFormat: 'minimal' });
+  const sql = pgDirect(pool, prisma, { statementName });
   return {
     prisma,
     kind: 'postgres',
     location: `PostgreSQL (${redactUrl(url)})`,
     factory,
+    sql,
     exclusive,
     migrate: () => exclusive(() => applyMigrations(factory)),
     async close() {
       await prisma.$disconnect();
+      await sql.dispose();
+      await pool.end();
     },
   };
 }

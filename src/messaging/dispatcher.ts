@@ -27,6 +27,7 @@ import type {
   SendResult,
 } from '../channels/channel.js';
 import type { Clock } from '../clock.js';
+import type { SqlRunner } from '../db/direct.js';
 import {
   type PastContact,
   PRIORITY,
@@ -35,12 +36,11 @@ import {
 } from '../domain/contact-pressure.js';
 import { privateFirstLine } from '../domain/lock-screen.js';
 import { nextAllowedTime, type QuietHoursPolicy } from '../domain/quiet-hours.js';
-import {
-  type ChannelKind,
-  type Message,
-  type MessagePurpose,
-  Prisma,
-  type PrismaClient,
+import type {
+  ChannelKind,
+  Message,
+  MessagePurpose,
+  PrismaClient,
 } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { enqueue, type OutboxPayload, REDACTED_PAYLOAD, redactsOnSent } from './outbox.js';
@@ -48,6 +48,8 @@ import { RateLimiter } from './rate-limit.js';
 
 export interface DispatcherOptions {
   prisma: PrismaClient;
+  /** The statement recording sends, below Prisma (db/direct.ts). */
+  sql: SqlRunner;
   senders: Partial<Record<ChannelKind, ChannelSender>>;
   clock: Clock;
   logger: Logger;
@@ -133,10 +135,10 @@ class SentRecorder {
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly sql: SqlRunner,
     private readonly logger: Logger,
     private readonly maxRows = 100,
-    private readonly maxDelayMs = 50,
+    private readonly maxDelayMs = 250,
   ) {}
 
   add(id: string, providerId: string | null, parts: number, sentAt: Date): void {
@@ -170,23 +172,23 @@ class SentRecorder {
     rows: { id: string; providerId: string | null; parts: number }[],
     sentAt: Date,
   ): Promise<void> {
-    const values = Prisma.join(
-      rows.map((r) => Prisma.sql`(${r.id}::uuid, ${r.providerId}::text, ${r.parts}::int)`),
-    );
     // A receipt may have come first and moved a row on: then only its provider id is kept.
-    await this.prisma.$executeRaw`
-      UPDATE "Message" AS m SET
+    // The rows go as three arrays: one statement text whatever their number (prepared once).
+    await this.sql.execute(
+      `UPDATE "Message" AS m SET
         status = CASE WHEN m.status = 'sending' THEN 'sent'::"MessageStatus" ELSE m.status END,
         "providerId" = COALESCE(m."providerId", v.pid),
         parts = CASE WHEN m.status = 'sending' THEN v.parts ELSE m.parts END,
-        "sentAt" = COALESCE(m."sentAt", ${sentAt}),
+        "sentAt" = COALESCE(m."sentAt", $4::timestamp(3)),
         "failureKind" = CASE WHEN m.status = 'sending' THEN NULL ELSE m."failureKind" END,
         "failureReason" = CASE WHEN m.status = 'sending' THEN NULL ELSE m."failureReason" END,
         -- Anonymous questionnaires: once sent, the text that showed the answers goes.
         body = CASE WHEN m.payload->>'redact' = 'sent' THEN '' ELSE m.body END,
         payload = CASE WHEN m.payload->>'redact' = 'sent' THEN '{"redacted": true}'::jsonb ELSE m.payload END
-      FROM (VALUES ${values}) AS v(id, pid, parts)
-      WHERE m.id = v.id`;
+      FROM unnest($1::uuid[], $2::text[], $3::int[]) AS v(id, pid, parts)
+      WHERE m.id = v.id`,
+      [rows.map((r) => r.id), rows.map((r) => r.providerId), rows.map((r) => r.parts), sentAt],
+    );
   }
 }
 
@@ -222,7 +224,7 @@ export class Dispatcher {
       options.quietHours === false ? undefined : parseWindow(options.quietHours ?? '08:00-20:00');
     this.replyGraceMs = options.replyGraceMs ?? 3_600_000;
     this.contactLimit = options.contactLimit ?? 3;
-    this.recorder = new SentRecorder(options.prisma, options.logger);
+    this.recorder = new SentRecorder(options.sql, options.logger);
     this.claimLimit = this.batchSize;
   }
 

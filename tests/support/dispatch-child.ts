@@ -36,6 +36,7 @@ const sender: ChannelSender = {
 const now = new Date(env.NOW as string);
 const dispatcher = new Dispatcher({
   prisma: db.prisma,
+  sql: db.sql,
   clock: () => now,
   logger: createLogger('silent'),
   senders: { sms: sender },

@@ -99,7 +99,7 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
   });
   installOnboarding(conversations, i18n);
 
-  const store = new UpdateStore(ctx.prisma, botIdOf(token));
+  const store = new UpdateStore(ctx.prisma, ctx.sql, botIdOf(token));
   // Handled but still stored: kept a little longer, and if Relais stops before they go,
   // handled again at the next start, which changes nothing (effects keyed by update id).
   store.onError = (error) =>

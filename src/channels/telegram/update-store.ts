@@ -7,8 +7,11 @@
 import type { Update } from 'grammy/types';
 import { v7 as uuidv7 } from 'uuid';
 import { Batcher } from '../../conversations/batcher.js';
-import { insertRows } from '../../db/json-rows.js';
+import type { SqlRunner } from '../../db/direct.js';
+import { insertSql } from '../../db/json-rows.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
+
+const noop = () => {};
 
 /** A fresh row belongs to the instance that stored it for this long; then anyone retries it. */
 export const LEASE_MS = 2 * 60_000;
@@ -71,6 +74,8 @@ export class UpdateStore {
 
   constructor(
     private readonly prisma: PrismaClient,
+    /** The insert and delete every update pays, below Prisma. */
+    private readonly sql: SqlRunner,
     readonly botId: bigint,
   ) {
     this.saver = new Batcher((items) => this.insert(items), {
@@ -94,26 +99,52 @@ export class UpdateStore {
   private async insert(
     items: { update: Update; chatKey: string; now: Date }[],
   ): Promise<(StoredUpdate | null)[]> {
-    const created = await insertRows<Row>(
-      this.prisma,
-      'TelegramUpdate',
-      items.map(({ update, chatKey, now }) => ({
-        id: uuidv7(),
-        botId: this.botId,
-        updateId: update.update_id,
-        chatKey,
-        payload: update,
-        receivedAt: now,
-        attempts: 0,
-        nextAttemptAt: new Date(now.getTime() + LEASE_MS),
-      })),
-      {
-        onConflictDoNothing: true,
-        returning: ['id', 'updateId', 'chatKey', 'payload', 'receivedAt', 'attempts'],
-      },
+    const rows = items.map(({ update, chatKey, now }) => ({
+      id: uuidv7(),
+      botId: this.botId,
+      updateId: update.update_id,
+      chatKey,
+      payload: update,
+      receivedAt: now,
+      attempts: 0,
+      nextAttemptAt: new Date(now.getTime() + LEASE_MS),
+    }));
+    const insert = insertSql('TelegramUpdate', rows, {
+      onConflictDoNothing: true,
+      returning: ['id'],
+    });
+    // The rows of updates handled since the last statement go in the same one: a busy bot
+    // then pays no statement of its own for deleting them.
+    const gone = this.takeHandled();
+    const sql = gone.length
+      ? `WITH gone AS (DELETE FROM "TelegramUpdate" WHERE id = ANY($2::uuid[])) ${insert.sql}`
+      : insert.sql;
+    const run = this.sql.query<{ id: string }>(
+      sql,
+      gone.length ? [insert.json, gone] : [insert.json],
     );
-    const byId = new Map(created.map((r) => [Number(r.updateId), toStored(r)]));
-    return items.map((i) => byId.get(i.update.update_id) ?? null);
+    // flush() resolves once these are gone too.
+    if (gone.length) this.flushing = this.flushing.then(() => run.then(noop, noop));
+    let inserted: { id: string }[];
+    try {
+      inserted = await run;
+    } catch (error) {
+      this.giveBack(gone);
+      throw error;
+    }
+    const created = new Set(inserted.map((r) => r.id));
+    return rows.map((r, i) => {
+      const item = items[i] as (typeof items)[number];
+      if (!created.has(r.id)) return null;
+      return {
+        id: r.id,
+        updateId: r.updateId,
+        chatKey: r.chatKey,
+        update: item.update,
+        receivedAt: r.receivedAt,
+        attempts: 0,
+      };
+    });
   }
 
   private handled: string[] = [];
@@ -132,24 +163,33 @@ export class UpdateStore {
     else this.flushTimer ??= setTimeout(() => void this.flush(), DELETE_DELAY_MS);
   }
 
-  /** Deletes the rows of the updates handled so far; resolves when they are gone. */
-  flush(): Promise<void> {
+  /** The handled rows not deleted yet, now the caller's to delete. */
+  private takeHandled(): string[] {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const ids = this.handled;
     this.handled = [];
+    return ids;
+  }
+
+  /** Rows whose deletion failed: tried again with the next ones. */
+  private giveBack(ids: string[]): void {
+    if (!ids.length) return;
+    this.handled.push(...ids);
+    this.flushTimer ??= setTimeout(() => void this.flush(), 1000);
+    this.flushTimer.unref?.();
+  }
+
+  /** Deletes the rows of the updates handled so far; resolves when they are gone. */
+  flush(): Promise<void> {
+    const ids = this.takeHandled();
     if (ids.length) {
       this.flushing = this.flushing.then(async () => {
         try {
-          await this.prisma.$executeRawUnsafe(
-            'DELETE FROM "TelegramUpdate" WHERE id = ANY($1::uuid[])',
-            ids,
-          );
+          await this.sql.execute('DELETE FROM "TelegramUpdate" WHERE id = ANY($1::uuid[])', [ids]);
         } catch (error) {
           // Tried again with the next ones; until then they are only kept a little longer.
-          this.handled.push(...ids);
-          this.flushTimer ??= setTimeout(() => void this.flush(), 1000);
-          this.flushTimer.unref?.();
+          this.giveBack(ids);
           this.onError?.(error);
         }
       });

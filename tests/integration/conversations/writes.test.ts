@@ -2,6 +2,7 @@
 // for a dispatcher next to messages left for it to claim, in one statement.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writes } from '../../../src/conversations/writes.js';
+import { prismaRunner } from '../../../src/db/direct.js';
 import { createTestDatabase, type TestDatabase, usingPostgres } from '../../support/db.js';
 
 describe(`writes of a batch (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
@@ -48,13 +49,18 @@ describe(`writes of a batch (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () =>
       channel: 'telegram' as const,
       purpose: 'conversation' as const,
     };
-    const write = () => {
+    // Through the direct statements (the batch of answers) or through Prisma (a run
+    // started by a feature): the same rows, the same result.
+    const write = (via: 'direct' | 'prisma') => {
       const writes = new Writes();
       writes.message({ ...base, text: 'Question 2', idempotencyKey: `reply:${inbound.id}:0` }, at);
       writes.message({ ...base, text: 'Pour l’équipe', idempotencyKey: 'notify:test:0' }, at);
-      return p.$transaction((tx) => writes.flush(tx, { by: 'instance-a', at }));
+      const claim = { by: 'instance-a', at };
+      return via === 'direct'
+        ? db.sql.transaction((tx) => writes.flush(tx, claim))
+        : p.$transaction((tx) => writes.flush({ sql: prismaRunner(tx), prisma: tx }, claim));
     };
-    const claimed = await write();
+    const claimed = await write('direct');
     expect(claimed).toHaveLength(1);
     expect(claimed[0]).toMatchObject({
       body: 'Question 2',
@@ -74,7 +80,8 @@ describe(`writes of a batch (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () =>
       ['Pour l’équipe', 'queued', 0, null],
     ]);
     // The same writes again (a redelivery): nothing new, nothing claimed twice.
-    expect(await write()).toEqual([]);
+    expect(await write('prisma')).toEqual([]);
+    expect(await write('direct')).toEqual([]);
     expect(await p.message.count({ where: { direction: 'outbound' } })).toBe(2);
   });
 });

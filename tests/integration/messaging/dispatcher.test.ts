@@ -32,6 +32,7 @@ function sender(perSecond?: number): ChannelSender {
 function dispatcher(opts: { perSecond?: number; batchSize?: number; quietHours?: false } = {}) {
   return new Dispatcher({
     prisma: db.prisma,
+    sql: db.sql,
     clock,
     logger: createLogger('silent'),
     senders: { sms: sender(opts.perSecond) },
@@ -218,6 +219,7 @@ describe('failures', () => {
     const channel = smsChannel({
       config: testConfig(),
       prisma: db.prisma,
+      sql: db.sql,
       clock,
       logger: createLogger('silent'),
       conversations: undefined as never,
@@ -225,6 +227,7 @@ describe('failures', () => {
     });
     const d = new Dispatcher({
       prisma: db.prisma,
+      sql: db.sql,
       clock,
       logger: createLogger('silent'),
       senders: { sms: channel.sender },

@@ -188,6 +188,8 @@ describe('long polling', () => {
       );
       await deliver(polling);
       expect(pollingFake.delivered(8201)).toHaveLength(2);
+      // Handled, its row goes (within a quarter of a second, with others).
+      await waitUntil('the handled update to be deleted', async () => !(await stored()).length);
       const restore = await outage();
       const yes = zoe.message('oui');
       try {

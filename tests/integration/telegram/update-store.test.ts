@@ -2,6 +2,7 @@
 import type { Update } from 'grammy/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UpdateStore } from '../../../src/channels/telegram/update-store.js';
+import type { SqlRunner } from '../../../src/db/direct.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 
 const update = (id: number): Update =>
@@ -26,7 +27,7 @@ describe('the Telegram update store', () => {
 
   beforeEach(async () => {
     db = await createTestDatabase();
-    store = new UpdateStore(db.prisma, 7_412_345_678n);
+    store = new UpdateStore(db.prisma, db.sql, 7_412_345_678n);
   });
   afterEach(async () => {
     store.close();
@@ -56,5 +57,32 @@ describe('the Telegram update store', () => {
     store.done(saved[1]?.id as string);
     await store.flush();
     expect(await ids()).toEqual([]);
+  });
+
+  it('deletes handled rows in the statement that stores the next updates', async () => {
+    const sent: string[] = [];
+    const counted: SqlRunner = {
+      query: (sql, params, options) => {
+        sent.push(sql);
+        return db.sql.query(sql, params, options);
+      },
+      execute: (sql, params, options) => {
+        sent.push(sql);
+        return db.sql.execute(sql, params, options);
+      },
+    };
+    const busy = new UpdateStore(db.prisma, counted, 7_412_345_678n);
+    try {
+      const [first] = await busy.save([{ update: update(1), chatKey: '42' }], now);
+      busy.done(first?.id as string);
+      await busy.save([{ update: update(2), chatKey: '42' }], now);
+      expect(await ids()).toEqual([2]);
+      await busy.flush();
+      // Two statements in all: the second insert took the deletion along.
+      expect(sent).toHaveLength(2);
+      expect(sent[1]).toMatch(/^WITH gone AS \(DELETE FROM "TelegramUpdate"/);
+    } finally {
+      busy.close();
+    }
   });
 });
