@@ -231,7 +231,7 @@ export class Dispatcher {
   /**
    * Claims and handles one batch of due messages. Resolves once the sent ones are recorded
    * too, unless `recordLater` (the next turn need not wait for that write: its rows are
-   * this instance's claims, and the recorder writes them within milliseconds, in order).
+   * this instance's claims, and the recorder writes them within 250 ms, many together).
    */
   async runOnce(options: { recordLater?: boolean } = {}): Promise<DispatchReport> {
     const now = this.options.clock();
@@ -340,8 +340,8 @@ export class Dispatcher {
         );
       }),
     );
-    const recorded = this.recorder.flush();
-    if (!options.recordLater) await recorded;
+    // recordLater: the recorder's own timer writes them, with the sends of the moment.
+    if (!options.recordLater) await this.recorder.flush();
     if (release.length) {
       // Not started in time (a slow lane): back to the queue, the attempt not counted.
       await this.options.prisma.message.updateMany({
