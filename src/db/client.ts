@@ -153,6 +153,10 @@ async function openPostgres(
     // BEGIN and COMMIT with the statements next to them). Prisma awaits each: unchanged.
     pipeline: true,
   } as pg.PoolConfig);
+  // An idle connection the server ended (a restart, an administrator's terminate): the
+  // pool drops it and opens another at the next query. Without a listener, Node would
+  // take the 'error' event for a crash of the whole process.
+  pool.on('error', () => {});
   // One naming for both paths: a name a connection prepared always means the same text.
   const statementName = preparedStatements ? preparedStatementNames() : undefined;
   const factory = new PrismaPg(

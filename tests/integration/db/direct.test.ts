@@ -1,6 +1,7 @@
 // Statements below Prisma (src/db/direct.ts): a transaction of direct statements with a
 // Prisma client joined to it at its first use, on the embedded PGlite and on PostgreSQL
 // (where BEGIN and COMMIT travel with the statements next to them).
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase, usingPostgres } from '../../support/db.js';
 
@@ -70,6 +71,32 @@ describe(`direct statements (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () =>
     ).rejects.toThrow(/after the last one/);
     expect(await slugs()).not.toContain('i-after');
   });
+
+  it.skipIf(!usingPostgres)(
+    'survives the server ending its idle connections, and opens new ones',
+    async () => {
+      // Warm the pool: several connections open and idle.
+      await Promise.all(Array.from({ length: 4 }, () => db.sql.query('SELECT pg_sleep(0.05)')));
+      // Prisma disconnected takes its own listener off the pool: only Relais' one is left.
+      await db.prisma.$disconnect();
+      const admin = new pg.Client({ connectionString: db.url });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query(
+          `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+        );
+        expect(rows[0].n).toBeGreaterThan(0);
+      } finally {
+        await admin.end();
+      }
+      // The pool's 'error' events were taken (an unhandled one would end the process).
+      await new Promise((r) => setTimeout(r, 100));
+      const [row] = await db.sql.query<{ one: number }>('SELECT 1 AS one');
+      expect(row?.one).toBe(1);
+      expect(await db.prisma.organisation.count()).toBeGreaterThan(0);
+    },
+  );
 
   it.skipIf(!usingPostgres)(
     'leaves Prisma calls made outside the join in transactions of their own',
