@@ -127,8 +127,11 @@ export function prismaRunner(db: Db): SqlRunner {
   };
 }
 
-/** The transaction a Prisma transaction started here joins, if any. */
-const joining = new AsyncLocalStorage<Transaction>();
+/** What a joined Prisma transaction runs its statements on. */
+type Statements = Pick<SqlQueryable, 'queryRaw' | 'executeRaw'>;
+
+/** Where a Prisma transaction started here runs its statements, if it joins one. */
+const joining = new AsyncLocalStorage<Statements>();
 
 /**
  * The adapter factory to give Prisma: the real one, except that a Prisma transaction
@@ -150,8 +153,8 @@ export function joinable(
       const open = joining.getStore();
       if (!open) return adapter.startTransaction(isolationLevel);
       return {
-        provider: open.provider,
-        adapterName: open.adapterName,
+        provider: adapter.provider,
+        adapterName: adapter.adapterName,
         options: { usePhantomQuery: true },
         queryRaw: (q) => open.queryRaw(q),
         executeRaw: (q) => open.executeRaw(q),
@@ -253,7 +256,7 @@ function lastGuard(inner: SqlRunner): SqlRunner {
  */
 function joinPrisma(
   prisma: PrismaClient,
-  open: Transaction,
+  open: Statements,
 ): { tx: Tx; end(ok: boolean): Promise<void> } {
   let joined: Promise<Tx> | undefined;
   let finish: (ok: boolean) => void = () => {};
@@ -413,16 +416,11 @@ export function pgDirect(
         }).connect();
         return run(await onClient);
       };
-      const joinTx: Transaction = {
-        provider: 'postgres',
-        adapterName: '@prisma/adapter-pg',
-        options: { usePhantomQuery: true },
+      const onConnection: Statements = {
         queryRaw: (q) => viaPrisma((a) => a.queryRaw(q) as Promise<never>),
         executeRaw: (q) => viaPrisma((a) => a.executeRaw(q) as Promise<never>),
-        commit: async () => {},
-        rollback: async () => {},
       };
-      const joined = joinPrisma(prisma, joinTx);
+      const joined = joinPrisma(prisma, onConnection);
       let broken: unknown;
       try {
         const result = await work({ sql: runner, prisma: joined.tx });

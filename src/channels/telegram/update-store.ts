@@ -133,18 +133,18 @@ export class UpdateStore {
       throw error;
     }
     const created = new Set(inserted.map((r) => r.id));
-    return rows.map((r, i) => {
-      const item = items[i] as (typeof items)[number];
-      if (!created.has(r.id)) return null;
-      return {
-        id: r.id,
-        updateId: r.updateId,
-        chatKey: r.chatKey,
-        update: item.update,
-        receivedAt: r.receivedAt,
-        attempts: 0,
-      };
-    });
+    return rows.map((r) =>
+      created.has(r.id)
+        ? {
+            id: r.id,
+            updateId: r.updateId,
+            chatKey: r.chatKey,
+            update: r.payload,
+            receivedAt: r.receivedAt,
+            attempts: 0,
+          }
+        : null,
+    );
   }
 
   private handled: string[] = [];
