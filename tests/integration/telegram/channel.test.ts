@@ -95,6 +95,17 @@ async function withOwnBot(
   }
 }
 
+/** Presses a button of the last message `user` got from `api`, and delivers what follows. */
+async function pressLast(
+  on: Relais,
+  api: FakeTelegramApi,
+  user: TelegramUser,
+  button: string | RegExp,
+): Promise<void> {
+  await send(on, user.press(api.delivered(user.id).at(-1) as never, button));
+  await deliver(on);
+}
+
 /** A message queued for a person's Telegram chat, as the services queue one. */
 function queueTelegram(
   person: { id: string },
@@ -297,19 +308,16 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
       'sendMessage 666 "Hello! Which département do you live in? Tap your answer." [Deux-Sèvres / Puy-de-Dôme]',
     ]);
     expect(await db.prisma.channelIdentity.count({ where: { address: '666' } })).toBe(0);
-    await send(relais, ana.press(fake.delivered(666).at(-1) as never, 'Deux-Sèvres'));
-    await deliver(relais);
+    await pressLast(relais, fake, ana, 'Deux-Sèvres');
     expect(newCalls()).toEqual([
       'answerCallbackQuery',
       'editMessageReplyMarkup 666 []',
       'sendMessage 666 "Hello! This is Relais. Through this service, the Département asks for your opinion by message."',
       'sendMessage 666 "Do you agree to receive our messages? We only keep your number and your answers. To stop, write STOP." [Yes | No]',
     ]);
-    await send(relais, ana.press(fake.delivered(666).at(-1) as never, 'Yes'));
-    await deliver(relais);
+    await pressLast(relais, fake, ana, 'Yes');
     newCalls();
-    await send(relais, ana.press(fake.delivered(666).at(-1) as never, 'English'));
-    await deliver(relais);
+    await pressLast(relais, fake, ana, 'English');
     expect(newCalls()).toEqual([
       'answerCallbackQuery',
       'editMessageReplyMarkup 666 []',
@@ -342,10 +350,8 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     const tom = new TelegramUser(667, 'Tom');
     await send(relais, tom.message('/start'));
     await deliver(relais);
-    await send(relais, tom.press(fake.delivered(667).at(-1) as never, 'Deux-Sèvres'));
-    await deliver(relais);
-    await send(relais, tom.press(fake.delivered(667).at(-1) as never, 'Non'));
-    await deliver(relais);
+    await pressLast(relais, fake, tom, 'Deux-Sèvres');
+    await pressLast(relais, fake, tom, 'Non');
     expect(newCalls().at(-1)).toBe(
       `sendMessage 667 "C'est noté. Vous ne recevrez pas nos messages. Vous pouvez nous réécrire si vous changez d'avis."`,
     );
@@ -363,8 +369,7 @@ describe(`the Telegram channel (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, ()
     expect(newCalls()).toEqual([
       'sendMessage 777 "Dans quelle langue voulez-vous vos messages ?" [Français / English / Français facile]',
     ]);
-    await send(relais, nat.press(fake.delivered(777).at(-1) as never, 'Français facile'));
-    await deliver(relais);
+    await pressLast(relais, fake, nat, 'Français facile');
     expect(newCalls()).toEqual([
       'answerCallbackQuery',
       'editMessageReplyMarkup 777 []',
@@ -708,12 +713,9 @@ describe('at night (quiet hours)', () => {
         const noe = new TelegramUser(3232, 'Noé');
         await send(night, noe.message('/start'));
         await deliver(night);
-        await send(night, noe.press(nightFake.delivered(3232).at(-1) as never, 'Oui'));
-        await deliver(night);
-        await send(night, noe.press(nightFake.delivered(3232).at(-1) as never, 'Français'));
-        await deliver(night);
-        await send(night, noe.press(nightFake.delivered(3232).at(-1) as never, /Niortais/));
-        await deliver(night);
+        await pressLast(night, nightFake, noe, 'Oui');
+        await pressLast(night, nightFake, noe, 'Français');
+        await pressLast(night, nightFake, noe, /Niortais/);
         expect(nightFake.delivered(3232).map((c) => String(c.params.text).slice(0, 20))).toEqual([
           'Bonjour ! Ici Relais',
           'Acceptez-vous de rec',
