@@ -21,6 +21,20 @@ describe('prepared statement names', () => {
     expect(name({ sql: 'SELECT count(*) FROM "Message"' })).toMatch(/^relais_/);
   });
 
+  it('names a statement whose "*" is only inside parentheses: its result does not change', () => {
+    const name = preparedStatementNames();
+    const preload = `WITH k AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS k(n int)),
+       runs AS (SELECT r.* FROM "FlowRun" r WHERE r.id IN (SELECT id FROM k) FOR UPDATE)
+       SELECT (SELECT jsonb_agg(to_jsonb(runs)) FROM runs) AS runs`;
+    expect(name({ sql: preload })).toMatch(/^relais_/);
+    // The result is the outer "*": unnamed, even with parentheses and quotes around.
+    expect(name({ sql: 'WITH c AS (UPDATE "M" SET a = 1 RETURNING id) SELECT c.* FROM c' })).toBe(
+      '',
+    );
+    expect(name({ sql: `SELECT * FROM "T" WHERE a = ')' AND b IN (SELECT 1)` })).toBe('');
+    expect(name({ sql: `SELECT id FROM "T" WHERE a = '(SELECT *'` })).toMatch(/^relais_/);
+  });
+
   it('names at most `max` texts, then sends the others unnamed', () => {
     const name = preparedStatementNames(2);
     expect(name({ sql: 'SELECT 1' })).not.toBe('');
