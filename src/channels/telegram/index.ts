@@ -10,6 +10,7 @@ import { Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import { queuedSoFar } from '../../messaging/outbox.js';
 import type { ChannelContext, ChannelModule } from '../module.js';
+import { botFetch } from './bot-fetch.js';
 import { ChatQueue } from './chat-queue.js';
 import { linkRoutes } from './http.js';
 import { installOnboarding, telegramTexts } from './onboarding.js';
@@ -79,7 +80,11 @@ export function telegramChannel(ctx: ChannelContext): TelegramModule {
   if (!token) throw new Error('the Telegram channel needs TELEGRAM_BOT_TOKEN');
   const bot = new Bot(token, {
     // getUpdates waits up to 25 s; a send that takes longer than a minute is retried.
-    client: { apiRoot: config.TELEGRAM_API_ROOT.replace(/\/+$/, ''), timeoutSeconds: 60 },
+    client: {
+      apiRoot: config.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
+      timeoutSeconds: 60,
+      fetch: botFetch() as unknown as typeof fetch,
+    },
   });
   const throttle = new SendThrottle({
     ...TELEGRAM_LIMITS,
