@@ -70,3 +70,14 @@ export function parseAppointmentAnswer(
   if (!chosen) return undefined;
   return { kind: 'choose', index: letters.indexOf(chosen) };
 }
+
+/**
+ * Whether `text` is an answer to some appointment question (a confirmation, or a choice
+ * among up to three sessions): the cheap test before looking for the person's case.
+ */
+export function couldBeAppointmentAnswer(text: string, lang = 'fr'): boolean {
+  return (
+    parseAppointmentAnswer(text, 'confirm', 0, lang) !== undefined ||
+    parseAppointmentAnswer(text, 'choice', 3, lang) !== undefined
+  );
+}

@@ -24,7 +24,11 @@ import type { Logger } from '../logger.js';
 import { enqueue } from '../messaging/outbox.js';
 import type { PresentHook } from '../participation/avis-after-rio.js';
 import type { FireOutcome } from '../scheduling/fires.js';
-import { type AppointmentAnswer, parseAppointmentAnswer } from './answers.js';
+import {
+  type AppointmentAnswer,
+  couldBeAppointmentAnswer,
+  parseAppointmentAnswer,
+} from './answers.js';
 import { bulkInsert, bulkInsertReturningIds, COLUMNS, rowsOf, updatedAt } from './bulk.js';
 import { ageBandOf, DAY_MS, localDay, shiftLocal } from './dates.js';
 import { chunks, pushAll, uuidv7 } from './ids.js';
@@ -953,6 +957,9 @@ export class AppointmentService {
       const { person, identity, event, now, cause } = ctx;
       const text = event.text?.trim() ?? '';
       if (!text && !event.voiceRef) return false;
+      // In a questionnaire, only a clear appointment answer is taken (below): anything
+      // else, most typed answers, goes to the questionnaire without a query.
+      if (ctx.activeRun && !couldBeAppointmentAnswer(text, person.language)) return false;
       const kase = await this.replyCase(tx, person.id, now);
       const rights = kase
         ? undefined
@@ -967,10 +974,7 @@ export class AppointmentService {
             select: { contextId: true },
           });
       if (!kase && !rights) return false;
-      const run = await tx.flowRun.findFirst({
-        where: { personId: person.id, status: 'active' },
-        select: { id: true },
-      });
+      const run = ctx.activeRun;
       const options = kase ? ((kase.options as string[]) ?? []) : [];
       const answer = text
         ? kase

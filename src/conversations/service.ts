@@ -87,6 +87,8 @@ export type InboundHandler = (
     texts: Texts;
     now: Date;
     cause: string;
+    /** Whether the person has a questionnaire going (the batch read it already). */
+    activeRun: boolean;
   },
 ) => Promise<boolean>;
 
@@ -889,7 +891,8 @@ export class ConversationService {
     }
     if (!pressed) {
       for (const handler of this.earlyInboundHandlers) {
-        if (await handler(tx, { event, person, identity, texts, now, cause })) return 'handled';
+        const ctx = { event, person, identity, texts, now, cause, activeRun: Boolean(run) };
+        if (await handler(tx, ctx)) return 'handled';
       }
     }
     if (run && (event.text?.trim() || pressed || event.voiceRef)) {
@@ -932,7 +935,8 @@ export class ConversationService {
       return 'stale';
     }
     for (const handler of this.inboundHandlers) {
-      if (await handler(tx, { event, person, identity, texts, now, cause })) return 'handled';
+      const ctx = { event, person, identity, texts, now, cause, activeRun: false };
+      if (await handler(tx, ctx)) return 'handled';
     }
     if (
       last?.status === 'expired' &&

@@ -1,6 +1,9 @@
 // Reading what agents and people send: CSV exports, dates, replies to appointment messages.
 import { describe, expect, it } from 'vitest';
-import { parseAppointmentAnswer } from '../../../src/appointments/answers.js';
+import {
+  couldBeAppointmentAnswer,
+  parseAppointmentAnswer,
+} from '../../../src/appointments/answers.js';
 import { CsvError, normaliseHeader, readCsv } from '../../../src/appointments/csv.js';
 import { formatShort, formatWhen, parseLocalDate } from '../../../src/appointments/dates.js';
 
@@ -72,6 +75,16 @@ describe('dates', () => {
 describe('replies to appointment messages', () => {
   const confirm = (t: string) => parseAppointmentAnswer(t, 'confirm', 0)?.kind;
   const choice = (t: string) => parseAppointmentAnswer(t, 'choice', 3);
+
+  it('tells an appointment answer from a questionnaire answer before any lookup', () => {
+    for (const t of ['1', '2', '3', 'oui', 'Non merci', 'B', 'a', '👍']) {
+      expect(couldBeAppointmentAnswer(t), t).toBe(true);
+    }
+    for (const t of ['Ça me convient', 'Moyen', 'Je ne sais pas', '4', 'D', '']) {
+      expect(couldBeAppointmentAnswer(t), t).toBe(false);
+    }
+    expect(couldBeAppointmentAnswer('yes', 'en')).toBe(true);
+  });
 
   it('1/OUI confirms, 2/NON cannot come, 3 asks for a call', () => {
     expect(['1', '1.', 'Oui', 'ok merci', "d'accord", '👍'].map(confirm)).toEqual(
