@@ -116,6 +116,11 @@ interface Found {
   inboundId?: string;
   /** The person's active run, locked. */
   run?: FlowRun;
+  /**
+   * The person's other active runs (questionnaires put aside), locked, newest first: what
+   * resumes when `run` ends. Absent when the batch cannot vouch for them.
+   */
+  otherRuns?: FlowRun[];
 }
 
 /** The key an inbound message is stored under: the channel's own id of it. */
@@ -349,6 +354,8 @@ export class ConversationService {
     writes: Writes,
     identityOverride?: ChannelIdentity,
     knownPerson?: PersonWithTerritory,
+    /** The person's other active runs, read with `run` (Found.otherRuns). */
+    otherRuns?: FlowRun[],
   ): Promise<{ changed: boolean; run: FlowRun; anonymous: boolean }> {
     const def = await this.deps.flows.get(run.flowId, run.flowVersion, tx);
     const person =
@@ -371,7 +378,7 @@ export class ConversationService {
     const changed = result.state.step !== state.step || result.state.status !== state.status;
     const { anonymous } = await this.applyEffects(
       tx,
-      { run, def, person, identity, texts, now, cause },
+      { run, def, person, identity, texts, now, cause, otherRuns },
       result.effects,
       result.state,
       event,
@@ -399,6 +406,8 @@ export class ConversationService {
       now: Date;
       cause: string;
       index?: number;
+      /** The person's other active runs, if the caller read them already. */
+      otherRuns?: FlowRun[];
     },
     effects: Effect[],
     state: RunState,
@@ -520,7 +529,9 @@ export class ConversationService {
       await hooks.onStep(tx, { ...run, ...row, state: stored as never }, state, event, now);
     }
     if (ended && (state.status === 'completed' || state.status === 'left')) {
-      await this.resumeWaiting(tx, run, person, texts, now, `${cause}:${index++}`, writes);
+      await this.resumeWaiting(tx, run, person, texts, now, `${cause}:${index++}`, writes, {
+        otherRuns: ctx.otherRuns,
+      });
     }
     return { anonymous };
   }
@@ -537,11 +548,15 @@ export class ConversationService {
     now: Date,
     key: string,
     writes: Writes,
+    known: { otherRuns?: FlowRun[] } = {},
   ): Promise<void> {
-    const waiting = await tx.flowRun.findFirst({
-      where: { personId: person.id, status: 'active', id: { not: ended.id } },
-      orderBy: { startedAt: 'desc' },
-    });
+    // Read by the batch already in the common case (none waiting): no query then.
+    const waiting = known.otherRuns
+      ? known.otherRuns.find((r) => r.id !== ended.id)
+      : await tx.flowRun.findFirst({
+          where: { personId: person.id, status: 'active', id: { not: ended.id } },
+          orderBy: { startedAt: 'desc' },
+        });
     if (!waiting?.currentNodeId || !waiting.identityId) return;
     const def = await this.deps.flows.get(waiting.flowId, waiting.flowVersion, tx);
     const node = def.nodes.find((n) => n.id === waiting.currentNodeId);
@@ -739,17 +754,23 @@ export class ConversationService {
     const activeOf = (personId: string) =>
       runs
         .filter((r) => r.personId === personId)
-        .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())[0];
+        .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
+    // A person writing from two addresses at once has two messages in the batch: the first
+    // may start or end runs the second must see, so its runs are read again when needed.
+    const people = identities.map((m) => m?.person.id);
+    const twice = new Set(people.filter((id, i) => id && people.indexOf(id) !== i));
     return events.map((event, i) => {
       const identity = identities[i];
       if (!identity) return {};
       const inboundId = inboundIds.get(inboundKey(event));
       const { person, ...bare } = identity;
+      const [run, ...otherRuns] = inboundId ? activeOf(person.id) : [];
       return {
         identity: bare,
         person,
         inboundId,
-        run: inboundId ? activeOf(person.id) : undefined,
+        run,
+        otherRuns: run && !twice.has(person.id) ? otherRuns : undefined,
       };
     });
   }
@@ -866,7 +887,16 @@ export class ConversationService {
         reply(texts.t('leave.noRun'));
         return 'left';
       }
-      await this.stepLocked(tx, run, { type: 'leave' }, cause, writes, identity, person);
+      await this.stepLocked(
+        tx,
+        run,
+        { type: 'leave' },
+        cause,
+        writes,
+        identity,
+        person,
+        found.otherRuns,
+      );
       return 'left';
     }
     const pressed = event.buttonData ? parseFlowButtonData(event.buttonData) : undefined;
@@ -910,6 +940,7 @@ export class ConversationService {
         writes,
         identity,
         person,
+        found.otherRuns,
       );
       if (anonymous) await forget();
       return 'answered';
