@@ -118,7 +118,7 @@ interface Found {
   run?: FlowRun;
   /**
    * The person's other active runs (questionnaires put aside), locked, newest first: what
-   * resumes when `run` ends. Absent when the batch cannot vouch for them.
+   * resumes when `run` ends.
    */
   otherRuns?: FlowRun[];
 }
@@ -651,17 +651,27 @@ export class ConversationService {
       // Below Prisma: what most answers need is the preload and the flush; Prisma joins the
       // transaction only when something rarer asks for it (a keyword, a feature's hook).
       const { outcomes, claimed } = await this.deps.sql.transaction(async ({ sql, prisma: tx }) => {
-        const writes = new Writes();
+        const claim = () => outbound && { by: outbound.claimAs, at: this.deps.clock() };
+        let writes = new Writes();
         const found = await this.preload(sql, events);
         const outcomes: InboundOutcome[] = [];
+        const claimed: ClaimedRow[] = [];
+        const seen = new Set<string>();
         for (const [i, event] of events.entries()) {
-          outcomes.push(await this.handleOne(tx, event, found[i] as Found, writes));
+          let f = found[i] as Found;
+          const personId = f.person?.id;
+          if (personId && f.inboundId && seen.has(personId)) {
+            // The same person wrote from another address too (an SMS and Telegram): the
+            // runs the preload read may have moved since. What the batch has so far is
+            // written, then their runs are read again.
+            claimed.push(...(await writes.flush({ sql, prisma: tx }, claim())));
+            writes = new Writes();
+            f = { ...f, ...(await this.activeRuns(sql, personId)) };
+          }
+          if (personId) seen.add(personId);
+          outcomes.push(await this.handleOne(tx, event, f, writes));
         }
-        const claimed = await writes.flush(
-          { sql, prisma: tx },
-          outbound && { by: outbound.claimAs, at: this.deps.clock() },
-          { last: true },
-        );
+        claimed.push(...(await writes.flush({ sql, prisma: tx }, claim(), { last: true })));
         return { outcomes, claimed };
       });
       // Committed: the answers go now; anything else queued, at the next dispatcher turn.
@@ -755,10 +765,6 @@ export class ConversationService {
       runs
         .filter((r) => r.personId === personId)
         .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
-    // A person writing from two addresses at once has two messages in the batch: the first
-    // may start or end runs the second must see, so its runs are read again when needed.
-    const people = identities.map((m) => m?.person.id);
-    const twice = new Set(people.filter((id, i) => id && people.indexOf(id) !== i));
     return events.map((event, i) => {
       const identity = identities[i];
       if (!identity) return {};
@@ -770,9 +776,24 @@ export class ConversationService {
         person,
         inboundId,
         run,
-        otherRuns: run && !twice.has(person.id) ? otherRuns : undefined,
+        otherRuns: run ? otherRuns : undefined,
       };
     });
+  }
+
+  /** A person's active runs, locked, newest first (as the preload gives them). */
+  private async activeRuns(
+    sql: SqlRunner,
+    personId: string,
+  ): Promise<Pick<Found, 'run' | 'otherRuns'>> {
+    const rows = await sql.query<{ run: unknown }>(
+      `SELECT to_jsonb(r) AS run FROM "FlowRun" r
+        WHERE r."personId" = $1::uuid AND r.status = 'active'
+        ORDER BY r."startedAt" DESC FOR UPDATE`,
+      [personId],
+    );
+    const [run, ...otherRuns] = rows.map((r) => fromJsonRow('FlowRun', r.run));
+    return { run, otherRuns };
   }
 
   private async handleOne(

@@ -217,4 +217,47 @@ describe(`conversations (${usingPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
       barriers: 'nocar',
     });
   });
+
+  it("one person's answers from two addresses in one batch are applied one after the other", async () => {
+    const m = group.members[8];
+    if (!m) throw new Error('no member 8');
+    const person = await db.prisma.person.findUniqueOrThrow({ where: { id: m.personId } });
+    const second = await db.prisma.channelIdentity.create({
+      data: {
+        organisationId: person.organisationId,
+        personId: person.id,
+        channel: 'web',
+        address: `${m.address}:phone`,
+        consent: 'granted',
+        consentAt: clock(),
+        consentSource: 'test',
+      },
+    });
+    const run = await start(8, 'mobilite-forum');
+    const before = (await db.prisma.flowRun.findUniqueOrThrow({ where: { id: run.id } })).stepCount;
+    // Member 5's message goes first, alone; the two answers wait for it, then share a batch.
+    const first = inbound(5, { text: 'bonjour' });
+    const outcomes = await Promise.all([
+      inbound(8, { text: '2' }),
+      relais.services.conversations.handleInbound({
+        channel: 'web',
+        address: second.address,
+        text: '2',
+        providerMessageId: randomUUID(),
+        receivedAt: clock(),
+      }),
+      first,
+    ]);
+    expect(outcomes.slice(0, 2)).toEqual(['answered', 'answered']);
+    const after = await db.prisma.flowRun.findUniqueOrThrow({
+      where: { id: run.id },
+      include: { results: true },
+    });
+    expect(after.stepCount).toBe(before + 2);
+    expect(after.currentNodeId).toBe('hard');
+    expect(Object.fromEntries(after.results.map((r) => [r.name, r.value]))).toEqual({
+      mode: 'car',
+      barriers: 'nocar',
+    });
+  });
 });
