@@ -185,6 +185,7 @@ export class ConversationService {
       keyOf: (e) => `${e.channel}\n${e.address}`,
       maxSize: 50,
       maxInFlight: deps.maxBatchesInFlight ?? 1,
+      gatherFirst: deps.sql.inThread,
     });
   }
 

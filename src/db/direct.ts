@@ -58,6 +58,11 @@ export interface DirectTx {
 }
 
 export interface DirectSql extends SqlRunner {
+  /**
+   * The statements run in this thread (the embedded PGlite), not in a server: while one
+   * runs, nothing else here does, not even reading the requests that have arrived.
+   */
+  readonly inThread: boolean;
   /** Runs `work` in one transaction: committed when it resolves, rolled back if it throws. */
   transaction<T>(work: (tx: DirectTx) => Promise<T>): Promise<T>;
 }
@@ -301,6 +306,7 @@ export async function adapterDirect(
 ): Promise<DirectSql & { dispose(): Promise<void> }> {
   const adapter = await factory.connect();
   return {
+    inThread: true,
     ...adapterRunner(adapter),
     async transaction<T>(work: (tx: DirectTx) => Promise<T>): Promise<T> {
       const open = await adapter.startTransaction();
@@ -362,6 +368,7 @@ export function pgDirect(
   });
   const rows = <T>(result: pg.QueryResult) => result.rows as T[];
   return {
+    inThread: false,
     async query<T>(sql: string, params: unknown[] = []) {
       return rows<T>(await pool.query(config(sql, params)));
     },

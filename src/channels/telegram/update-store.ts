@@ -75,13 +75,14 @@ export class UpdateStore {
   constructor(
     private readonly prisma: PrismaClient,
     /** The insert and delete every update pays, below Prisma. */
-    private readonly sql: SqlRunner,
+    private readonly sql: SqlRunner & { inThread?: boolean },
     readonly botId: bigint,
   ) {
     this.saver = new Batcher((items) => this.insert(items), {
       keyOf: (i) => String(i.update.update_id),
       maxSize: 500,
       maxInFlight: 1,
+      gatherFirst: sql.inThread,
     });
   }
 

@@ -10,7 +10,7 @@ interface Item {
   fail?: boolean;
 }
 
-function recorder(options: { maxInFlight?: number; maxSize?: number } = {}) {
+function recorder(options: { maxInFlight?: number; maxSize?: number; gatherFirst?: boolean } = {}) {
   const batches: number[][] = [];
   let running = 0;
   let maxRunning = 0;
@@ -27,6 +27,7 @@ function recorder(options: { maxInFlight?: number; maxSize?: number } = {}) {
       keyOf: (i) => i.key,
       maxSize: options.maxSize ?? 50,
       maxInFlight: options.maxInFlight ?? 1,
+      gatherFirst: options.gatherFirst,
     },
   );
   return { batcher, batches, maxRunning: () => maxRunning };
@@ -40,6 +41,19 @@ describe('Batcher', () => {
     expect(await first).toBe('done 1');
     expect(await Promise.all(rest)).toEqual(['done 2', 'done 3', 'done 4']);
     expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('with gatherFirst, lets what arrives before the next turn of the event loop join', async () => {
+    for (const gatherFirst of [false, true]) {
+      const { batcher, batches } = recorder({ gatherFirst });
+      // A request read in this turn of the event loop, after the first item came.
+      const read = new Promise<string>((resolve) => {
+        setImmediate(() => resolve(batcher.submit({ key: 'b', n: 2 })));
+      });
+      const first = batcher.submit({ key: 'a', n: 1 });
+      expect(await Promise.all([first, read])).toEqual(['done 1', 'done 2']);
+      expect(batches).toEqual(gatherFirst ? [[1, 2]] : [[1], [2]]);
+    }
   });
 
   it("keeps one key's items apart and in order", async () => {
