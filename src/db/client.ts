@@ -172,7 +172,24 @@ async function openPostgres(
     factory,
     sql,
     exclusive,
-    migrate: () => exclusive(() => applyMigrations(factory)),
+    migrate: () =>
+      exclusive(async () => {
+        // Prisma's schema engine takes its advisory lock and gives it back in two separate
+        // statements: on the shared pool they can go to two connections, and the lock then
+        // stays with an idle one until the pool closes it (the next instance's migrate
+        // timed out after 10 s in CI). So the engine gets one connection of its own.
+        const own = new pg.Pool({
+          connectionString: url,
+          max: 1,
+          connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+        });
+        own.on('error', () => {});
+        try {
+          return await applyMigrations(new PrismaPg(own));
+        } finally {
+          await own.end().catch(() => {});
+        }
+      }),
     async close() {
       await prisma.$disconnect();
       await sql.dispose();
