@@ -988,7 +988,7 @@ export class ConversationService {
       return 'stale';
     }
     for (const handler of this.inboundHandlers) {
-      const ctx = { event, person, identity, texts, now, cause, activeRun: false };
+      const ctx = { event, person, identity, texts, now, cause, activeRun: Boolean(run) };
       if (await handler(tx, ctx)) return 'handled';
     }
     if (
