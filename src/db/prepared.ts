@@ -24,7 +24,7 @@ const STAR_RESULT = /\bSELECT\s+(?:DISTINCT\s+)?(?:"?\w+"?\.)?\*|\bRETURNING\s+\
  * The SQL outside every parenthesis. A quoted name stays; a string's text, where a
  * parenthesis or a "*" is only text, goes.
  */
-export function outsideParentheses(sql: string): string {
+function outsideParentheses(sql: string): string {
   let depth = 0;
   let out = '';
   for (let i = 0; i < sql.length; i++) {
