@@ -375,6 +375,21 @@ const statements = {
 };
 
 /**
+ * Statements a protocol input runs: its Execute ('E') and simple Query ('Q') messages. A
+ * message is a type byte and a 4-byte length that counts itself; PGlite's startup message
+ * (no type byte) comes first only once, before anything is measured.
+ */
+function executions(message: Uint8Array): number {
+  const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
+  let count = 0;
+  for (let at = 0; at + 5 <= message.byteLength; at += 1 + view.getInt32(at + 1)) {
+    const type = message[at];
+    if (type === 0x45 || type === 0x51) count++;
+  }
+  return count;
+}
+
+/**
  * The embedded PGlite in memory, or with BENCH_DATABASE_URL (a PostgreSQL server's admin
  * URL) a fresh database on that server, dropped at the end.
  */
@@ -383,15 +398,8 @@ async function openBenchDatabase() {
   if (!admin) {
     const pglite = new PGlite();
     const raw = pglite.execProtocolRaw.bind(pglite);
-    const sql = /\b(?:SELECT|INSERT|UPDATE|DELETE|BEGIN|COMMIT|ROLLBACK)\b/;
     pglite.execProtocolRaw = (message, options) => {
-      if (
-        sql.test(
-          Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('latin1'),
-        )
-      ) {
-        statements.count++;
-      }
+      statements.count += executions(message);
       return raw(message, options);
     };
     const db = await openDatabase({ pglite });

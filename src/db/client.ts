@@ -12,6 +12,7 @@ import { PrismaClient } from '../generated/prisma/client.js';
 import { adapterDirect, type DirectSql, joinable, pgDirect } from './direct.js';
 import { type FolderLock, lockFolder } from './folder-lock.js';
 import { applyMigrations } from './migrations.js';
+import { preparedPGlite } from './pglite-prepared.js';
 import { preparedStatementNames } from './prepared.js';
 import { redactUrl } from './redact-url.js';
 
@@ -44,7 +45,7 @@ export interface DatabaseOptions {
   /** A PGlite instance to use as is (tests load a migrated snapshot into it). */
   pglite?: PGlite;
   poolSize?: number;
-  /** Prepare repeated statements on a server's connections (default true; see prepared.ts). */
+  /** Prepare repeated statements (default true; see prepared.ts and pglite-prepared.ts). */
   preparedStatements?: boolean;
 }
 
@@ -92,7 +93,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   };
   const factory = new PrismaPGlite(db);
   const prisma = new PrismaClient({ adapter: joinable(factory), errorFormat: 'minimal' });
-  const sql = await adapterDirect(factory, prisma);
+  // The hot path's statements prepared (pglite-prepared.ts); Prisma's own stay as they are.
+  const direct =
+    (options.preparedStatements ?? true)
+      ? new PrismaPGlite(preparedPGlite(db) as unknown as PGlite)
+      : factory;
+  const sql = await adapterDirect(direct, prisma);
   return {
     prisma,
     kind: 'pglite',
