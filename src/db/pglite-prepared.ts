@@ -129,6 +129,8 @@ export function preparedPGlite(db: PGlite): PGliteQueryClient {
     async query<T>(sql: string, params: unknown[] = [], options?: QueryOptions) {
       const name = naming.name({ sql });
       if (!name) return db.query<T>(sql, params, options);
+      // As query() does: a closed PGlite says so, rather than running in a stopped module.
+      await db._checkReady();
       const result = await db._runExclusiveTransaction(() =>
         db._runExclusiveQuery(() => run<T>(name, sql, params, options)),
       );

@@ -37,7 +37,7 @@ describe.skipIf(usingPostgres)('prepared statements (PGlite)', () => {
     parses = parsesOf(pglite);
   });
   afterAll(async () => {
-    await pglite?.close();
+    if (pglite && !pglite.closed) await pglite.close();
   });
   const open: Database[] = [];
   afterEach(async () => {
@@ -200,5 +200,17 @@ describe.skipIf(usingPostgres)('prepared statements (PGlite)', () => {
     expect(await outside).toEqual([{ n: 0 }]);
     await tx;
     expect(order).toEqual(['transaction ends', 'outside runs']);
+  });
+
+  // Last: it closes the PGlite the other tests share.
+  it('says that PGlite is closed, as query() does, once it is', async () => {
+    const db = await databaseOn();
+    const text = 'SELECT $1::int AS after_close';
+    await db.sql.query(text, [1]);
+    await pglite.close();
+    await expect(db.sql.query(text, [2])).rejects.toThrow('PGlite is closed');
+    await expect(db.sql.transaction(({ sql }) => sql.query(text, [3]))).rejects.toThrow(
+      'PGlite is closed',
+    );
   });
 });
