@@ -8,7 +8,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../../src/db/client.js';
 import { adapterRunner } from '../../../src/db/direct.js';
 import { preparedPGlite } from '../../../src/db/pglite-prepared.js';
-import { usingPostgres } from '../../support/db.js';
 
 /** The SQL texts of the Parse messages PGlite receives ('P', length, name\0, text\0…). */
 function parsesOf(pglite: PGlite): string[] {
@@ -27,7 +26,8 @@ function parsesOf(pglite: PGlite): string[] {
   return parses;
 }
 
-describe.skipIf(usingPostgres)('prepared statements (PGlite)', () => {
+// PGlite's own module: it runs in the PostgreSQL run of the suite too (which skips nothing).
+describe('prepared statements (PGlite)', () => {
   // One PGlite for all (starting one takes seconds); each test has statements of its own.
   let pglite: PGlite;
   let parses: string[];
