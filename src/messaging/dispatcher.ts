@@ -471,6 +471,16 @@ export class Dispatcher {
     const { prisma } = this.options;
     // One statement: claim the due rows and read them with their address, so a busy
     // dispatcher pays one round trip per batch however many messages it takes.
+    //
+    // One address's messages go in order: a row is left for a later turn while an earlier
+    // message to the same identity is on its way elsewhere, i.e. claimed by another turn or
+    // instance ('sending', or still 'queued' but locked by a claim running beside this one:
+    // SKIP LOCKED hid it from `candidates`). Two turns run side by side, so without this one
+    // could take a person's welcome and the other the question after it, and send the
+    // question first. An earlier row this claim takes too does not hold a row back (both go,
+    // in order, to the channel); nor does one that waits for later (notBefore to come) or an
+    // uncertain send (left 'sending' until the stale-claim pass; waiting for it would hold
+    // the chat for minutes).
     const rows = await prisma.$queryRaw<
       (Message & {
         identityAddress: string | null;
@@ -479,15 +489,25 @@ export class Dispatcher {
         identityConsent: string | null;
       })[]
     >`
-      WITH claimed AS (
+      WITH candidates AS (
+        SELECT id, "identityId" FROM "Message"
+         WHERE status = 'queued' AND direction = 'outbound' AND "notBefore" <= ${now}
+         ORDER BY urgent DESC, "notBefore", id
+         LIMIT ${this.claimLimit}
+         FOR UPDATE SKIP LOCKED),
+      claimed AS (
         UPDATE "Message" SET status = 'sending', "claimedAt" = ${now},
                "claimedBy" = ${this.instanceId}, attempts = attempts + 1
          WHERE id IN (
-           SELECT id FROM "Message"
-            WHERE status = 'queued' AND direction = 'outbound' AND "notBefore" <= ${now}
-            ORDER BY urgent DESC, "notBefore", id
-            LIMIT ${this.claimLimit}
-            FOR UPDATE SKIP LOCKED)
+           SELECT c.id FROM candidates c
+            WHERE c."identityId" IS NULL OR NOT EXISTS (
+              SELECT 1 FROM "Message" e
+               WHERE e."identityId" = c."identityId"
+                 AND e.status IN ('queued', 'sending')
+                 AND e.direction = 'outbound' AND e.id < c.id
+                 AND e.id NOT IN (SELECT id FROM candidates)
+                 AND (e.status = 'sending' AND e."failureKind" IS DISTINCT FROM 'uncertain'
+                      OR e.status = 'queued' AND e."notBefore" <= ${now})))
         RETURNING *)
       SELECT c.*, i.address AS "identityAddress", i."optedOutAt" AS "identityOptedOutAt",
              i."unreachableAt" AS "identityUnreachableAt", i.consent::text AS "identityConsent"

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Message_identityId_status_idx" ON "Message"("identityId", "status");
