@@ -480,7 +480,8 @@ export class Dispatcher {
     // question first. An earlier row this claim takes too does not hold a row back (both go,
     // in order, to the channel); nor does one that waits for later (notBefore to come) or an
     // uncertain send (left 'sending' until the stale-claim pass; waiting for it would hold
-    // the chat for minutes).
+    // the chat for minutes). `candidates` is read twice and must lock and pick its rows
+    // once: MATERIALIZED says so (PostgreSQL materialises such a CTE anyway).
     const rows = await prisma.$queryRaw<
       (Message & {
         identityAddress: string | null;
@@ -489,7 +490,7 @@ export class Dispatcher {
         identityConsent: string | null;
       })[]
     >`
-      WITH candidates AS (
+      WITH candidates AS MATERIALIZED (
         SELECT id, "identityId" FROM "Message"
          WHERE status = 'queued' AND direction = 'outbound' AND "notBefore" <= ${now}
          ORDER BY urgent DESC, "notBefore", id
