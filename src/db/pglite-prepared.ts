@@ -52,18 +52,6 @@ function namingOf(db: PGlite): Naming {
   return naming;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** As PGlite's query() marks its errors: the statement and parameters ride along. */
 function withQuery(error: unknown, sql: string, params: unknown[], options?: QueryOptions) {
   if (error && typeof error === 'object' && 'severity' in error) {
@@ -90,7 +78,7 @@ export function preparedPGlite(db: PGlite): PGliteQueryClient {
       let prepared = naming.prepared.get(name);
       if (!prepared) {
         const described = await db.execProtocolStream(
-          concat([
+          Buffer.concat([
             serialize.parse({ name, text: sql }),
             serialize.describe({ type: 'S', name }),
             serialize.sync(),
@@ -111,7 +99,7 @@ export function preparedPGlite(db: PGlite): PGliteQueryClient {
         return serializer ? serializer(value) : String(value);
       });
       const messages = await db.execProtocolStream(
-        concat([
+        Buffer.concat([
           serialize.bind({ statement: name, values }),
           serialize.describe({ type: 'P' }),
           serialize.execute({}),
